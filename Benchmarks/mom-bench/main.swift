@@ -1,0 +1,2 @@
+// mom-bench: throughput and latency benchmark for MOM.
+import MOMCore

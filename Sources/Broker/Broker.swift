@@ -1,0 +1,1 @@
+// The Broker module. See docs/architecture.md for its responsibility and allowed imports.

@@ -1,0 +1,1 @@
+// The Coordination module. See docs/architecture.md for its responsibility and allowed imports.

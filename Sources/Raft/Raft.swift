@@ -1,0 +1,1 @@
+// The Raft module. See docs/architecture.md for its responsibility and allowed imports.

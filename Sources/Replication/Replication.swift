@@ -1,0 +1,1 @@
+// The Replication module. See docs/architecture.md for its responsibility and allowed imports.

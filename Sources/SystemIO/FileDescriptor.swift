@@ -1,0 +1,22 @@
+import Glibc
+
+/// An open file descriptor. A plain value: the owner closes it exactly once.
+public struct FileDescriptor: Hashable, Sendable, CustomStringConvertible {
+    public let rawValue: Int32
+    public init(rawValue: Int32) {
+        precondition(rawValue >= 0, "negative file descriptor")
+        self.rawValue = rawValue
+    }
+
+    /// Closes the descriptor. EINTR on close is not retried: on Linux the descriptor is
+    /// already released, and retrying could close a descriptor another thread just opened.
+    public func close() throws(Errno) {
+        if Glibc.close(rawValue) < 0 {
+            let failure = Errno.current
+            if failure == .interrupted { return }
+            throw failure
+        }
+    }
+
+    public var description: String { "fd\(rawValue)" }
+}

@@ -10,9 +10,12 @@
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <pthread.h>
 
 // accept4 is declared only under _GNU_SOURCE; declare the Linux prototype ourselves.
 extern int accept4(int sockfd, struct sockaddr *addr, socklen_t *addrlen, int flags);
 // fallocate likewise (glibc, Linux).
 extern int fallocate(int fd, int mode, off_t offset, off_t len);
+// pthread_setname_np likewise (glibc 2.12+).
+extern int pthread_setname_np(pthread_t thread, const char *name);
 #endif

@@ -1,0 +1,40 @@
+import SystemIO
+
+/// A bounded multi-producer, single-consumer inbox that wakes the replication loop.
+/// Producers (HTTP handlers, the transport thread) never block: when the inbox is full the item
+/// is refused and the caller reports back-pressure (503) or drops (Raft tolerates lost messages).
+final class Inbox<Item>: @unchecked Sendable {
+    private let lock = ConditionMutex()
+    private var items: [Item] = []
+    private let capacity: Int
+
+    init(capacity: Int) {
+        precondition(capacity > 0, "inbox capacity must be positive")
+        self.capacity = capacity
+        items.reserveCapacity(min(capacity, 4096))
+    }
+
+    /// Adds an item; false when the inbox is full.
+    @discardableResult
+    func post(_ item: Item) -> Bool {
+        let accepted = lock.withLock { () -> Bool in
+            guard items.count < capacity else { return false }
+            items.append(item)
+            return true
+        }
+        if accepted { lock.signal() }
+        return accepted
+    }
+
+    /// Wakes the consumer without adding an item.
+    func wake() { lock.signal() }
+
+    /// Takes everything queued, waiting until `deadlineNanoseconds` (monotonic) if empty.
+    func drain(waitingUntil deadlineNanoseconds: UInt64, into batch: inout [Item]) {
+        lock.lock()
+        if items.isEmpty { lock.wait(untilMonotonicNanoseconds: deadlineNanoseconds) }
+        swap(&batch, &items)
+        items.removeAll(keepingCapacity: true)
+        lock.unlock()
+    }
+}

@@ -54,6 +54,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "SystemIO"]),
         .testTarget(name: "AuthTests", dependencies: ["Auth"]),
         .testTarget(name: "IntegrationTests", dependencies: ["SystemIO"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "SystemIO"]),
     ],
     swiftLanguageModes: [.v6]
 )

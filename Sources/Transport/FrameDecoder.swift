@@ -9,7 +9,11 @@ import MOMCore
 /// and tests drive it without sockets.
 public struct FrameDecoder {
     /// The largest whole frame (header and body) accepted, normally `Limits.frameBytesMax`.
-    public let frameBytesMax: Int
+    /// Settable so a connection can accept only small frames until the peer has identified
+    /// itself, and full-size frames after.
+    public var frameBytesMax: Int {
+        didSet { precondition(frameBytesMax > Frame.headerByteCount, "frameBytesMax must exceed the header") }
+    }
     private var buffer: [UInt8] = []
     private var readPosition = 0
     private var failure: FrameError?

@@ -65,13 +65,17 @@ public final class TCPTransport: MessageTransport, @unchecked Sendable {
 
     /// Stops the thread, closes every socket and discards queued envelopes.
     public func stop() {
+        // Senders signal the eventfd only under the lock and only while running, so once this
+        // critical section ends nobody else touches the descriptor and it can be closed safely
+        // (a late write could otherwise land on a reused descriptor number).
         let wasRunning = shared.lock.withLock { () -> Bool in
             let was = shared.running
             shared.running = false
+            shared.notifier?.signal()
+            shared.notifier = nil
             return was
         }
         guard wasRunning, let thread else { return }
-        notifier?.signal()
         thread.join()
         self.thread = nil
         notifier?.close()
@@ -81,32 +85,30 @@ public final class TCPTransport: MessageTransport, @unchecked Sendable {
     /// Replaces the peer set. Takes effect for `send` immediately and for connections at the
     /// event loop's next turn.
     public func updatePeers(_ peers: [NodeID: SocketAddress]) {
-        let notifier = shared.lock.withLock { () -> EventNotifier? in
+        shared.lock.withLock {
             shared.replacePeers(peers.filter { $0.key != localNode })
-            return shared.notifier
+            shared.notifier?.signal()
         }
-        notifier?.signal()
     }
 
     /// Queues envelopes for `peer`; never blocks.
     public func send(_ envelopes: [Envelope], to peer: NodeID, priority: SendPriority) -> SendResult {
         if envelopes.isEmpty { return .queued }
-        var wake: EventNotifier?
-        let result = shared.lock.withLock { () -> SendResult in
+        return shared.lock.withLock { () -> SendResult in
             guard shared.running else { return .dropped(.stopped) }
             guard let outbox = shared.outboxes[peer] else { return .peerUnknown }
             let wasEmpty = outbox.queue.isEmpty
             let result = outbox.queue.enqueue(envelopes, priority: priority)
             switch result {
-            case .queued: if wasEmpty { wake = shared.notifier }
+            // Only the empty-to-non-empty transition needs a wake-up: a non-empty queue is
+            // already on the loop's list. Signalled under the lock; see `stop`.
+            case .queued: if wasEmpty { shared.notifier?.signal() }
             case .dropped(.queueFull): outbox.statistics.envelopesDroppedQueueFull += UInt64(envelopes.count)
             case .dropped(.envelopeTooLarge): outbox.statistics.envelopesDroppedTooLarge += UInt64(envelopes.count)
             case .dropped(.stopped), .peerUnknown: break
             }
             return result
         }
-        wake?.signal()
-        return result
     }
 
     /// A snapshot of every counter.

@@ -31,14 +31,18 @@ final class TransportConnection {
     /// The connection is closed if not established by then.
     let handshakeDeadlineNanoseconds: UInt64
 
-    init(token: UInt64, descriptor: FileDescriptor, isDialer: Bool, peer: NodeID?, frameBytesMax: Int,
+    /// The frame bound before the handshake completes: a handshake is a few hundred bytes, and an
+    /// unidentified peer must not make this node buffer `Limits.frameBytesMax` per connection.
+    static let handshakeFrameBytesMax = 1024
+
+    init(token: UInt64, descriptor: FileDescriptor, isDialer: Bool, peer: NodeID?,
          handshakeDeadlineNanoseconds: UInt64) {
         self.token = token
         self.descriptor = descriptor
         self.isDialer = isDialer
         self.phase = isDialer ? .connecting : .handshaking
         self.peer = peer
-        self.decoder = FrameDecoder(frameBytesMax: frameBytesMax)
+        self.decoder = FrameDecoder(frameBytesMax: Self.handshakeFrameBytesMax)
         self.writeInterest = isDialer
         self.handshakeDeadlineNanoseconds = handshakeDeadlineNanoseconds
     }

@@ -91,6 +91,7 @@ extension TransportEventLoop {
                 Handshake(clusterID: configuration.clusterID, sender: localNode, receiver: peer), to: &connection.outbound)
         }
         connection.phase = .established
+        connection.decoder.frameBytesMax = configuration.limits.frameBytesMax
         let isReconnect = links[peer]?.everEstablished ?? false
         links[peer]?.everEstablished = true
         links[peer]?.failures = 0

@@ -173,7 +173,6 @@ final class TransportEventLoop: @unchecked Sendable {
             try? descriptor.setNoDelay()
             let connection = TransportConnection(
                 token: makeToken(), descriptor: descriptor, isDialer: false, peer: nil,
-                frameBytesMax: configuration.limits.frameBytesMax,
                 handshakeDeadlineNanoseconds: now + configuration.handshakeTimeoutMilliseconds * 1_000_000)
             do {
                 try epoll.add(descriptor, events: .readable, token: connection.token)
@@ -203,7 +202,6 @@ final class TransportEventLoop: @unchecked Sendable {
         }
         let connection = TransportConnection(
             token: makeToken(), descriptor: descriptor, isDialer: true, peer: node,
-            frameBytesMax: configuration.limits.frameBytesMax,
             handshakeDeadlineNanoseconds: now + configuration.handshakeTimeoutMilliseconds * 1_000_000)
         do {
             try epoll.add(descriptor, events: [.readable, .writable], token: connection.token)

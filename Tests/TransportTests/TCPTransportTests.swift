@@ -195,7 +195,9 @@ import Testing
         FrameEncoder.appendHandshake(Handshake(clusterID: "test-cluster", sender: NodeID(1), receiver: NodeID(4)), to: &handshake)
         handshake[handshake.count - 1] ^= 0xFF       // body no longer matches its checksum
         let oversize = FrameCodecTests.header(bodyLength: Limits.standard.frameBytesMax, checksum: 0)
-        for (index, garbage) in [handshake, oversize].enumerated() {
+        // Legal once a peer is identified, too big for an unidentified one.
+        let largeBeforeHandshake = FrameCodecTests.header(bodyLength: 4_096, checksum: 0)
+        for (index, garbage) in [handshake, oversize, largeBeforeHandshake].enumerated() {
             let closed = try Self.sendRaw(garbage, to: node.address)
             #expect(closed, "case \(index): transport closed the connection")
             #expect(eventually { node.transport.statistics().connectionsClosedForBadFrames == UInt64(index + 1) })

@@ -74,13 +74,18 @@ public struct PeerStatistics: Hashable, Sendable {
     public var connected = false
     /// Connections established after the first one: how often the link healed.
     public var reconnects: UInt64 = 0
-    /// Envelope frames written in full, and their bytes (headers included).
+    /// Envelope frames built from the queue and handed to the socket. Envelopes per frame
+    /// (`envelopesSent / framesSent`) is the batching factor.
     public var framesSent: UInt64 = 0
+    /// Bytes written to the socket, handshakes and frame headers included.
     public var bytesSent: UInt64 = 0
+    /// Envelopes framed for the peer.
     public var envelopesSent: UInt64 = 0
-    /// Envelope frames received and delivered, and their bytes (headers included).
+    /// Envelope frames received from the peer and delivered to the receive handler.
     public var framesReceived: UInt64 = 0
+    /// Bytes read from the peer's connections, handshakes and frame headers included.
     public var bytesReceived: UInt64 = 0
+    /// Envelopes delivered to the receive handler.
     public var envelopesReceived: UInt64 = 0
     /// Envelopes refused by `send` because the queue was full.
     public var envelopesDroppedQueueFull: UInt64 = 0
@@ -88,8 +93,9 @@ public struct PeerStatistics: Hashable, Sendable {
     public var envelopesDroppedTooLarge: UInt64 = 0
     /// Envelopes already framed when their connection broke; they may or may not have arrived.
     public var envelopesDroppedOnDisconnect: UInt64 = 0
-    /// What is waiting in the queue now.
+    /// Envelopes waiting in the queue now (both lanes).
     public var queuedEnvelopes = 0
+    /// Encoded bytes waiting in the queue now (both lanes).
     public var queuedBytes = 0
 
     /// Every envelope dropped for any reason.

@@ -205,6 +205,58 @@ import Testing
         #expect(node.log.contains("CRC32C mismatch") && node.log.contains("outside 1..."))
     }
 
+    /// A peer that restarts without its old socket dying (power loss, a half-open connection)
+    /// dials again: the newer connection replaces the older one, and envelopes use the new one.
+    @Test func newerConnectionFromTheSamePeerReplacesTheOlder() throws {
+        let node = try Node.start(4)
+        defer { node.transport.stop() }
+        node.transport.updatePeers([NodeID(1): .loopback(port: 9)])   // never dialled: 1 < 4
+        var hello: [UInt8] = []
+        FrameEncoder.appendHandshake(Handshake(clusterID: "test-cluster", sender: NodeID(1), receiver: NodeID(4)), to: &hello)
+        let older = try FileDescriptor.connectTCP(to: node.address)
+        defer { try? older.close() }
+        _ = try Self.exchange(hello, on: older, expectingFrames: 1)
+        #expect(eventually { node.peer(NodeID(1))?.connected == true })
+        let newer = try FileDescriptor.connectTCP(to: node.address)
+        defer { try? newer.close() }
+        _ = try Self.exchange(hello, on: newer, expectingFrames: 1)
+        #expect(eventually { node.log.contains("replaced by a newer connection") })
+        #expect(try Self.exchange([], on: older, expectingFrames: 0) == nil, "the older connection was closed")
+
+        node.transport.send(Envelope(group: GroupID(3), payload: [7]), to: NodeID(1))
+        let frames = try #require(try Self.exchange([], on: newer, expectingFrames: 1))
+        #expect(frames == [.envelopes([Envelope(group: GroupID(3), payload: [7])])])
+        #expect(node.peer(NodeID(1))?.reconnects == 1)
+    }
+
+    /// Writes `bytes` on a raw socket, then reads until `expectingFrames` frames arrived (returns
+    /// them) or the other side closed it (returns nil). Bounded by `eventually`'s deadline.
+    static func exchange(_ bytes: [UInt8], on socket: FileDescriptor, expectingFrames: Int) throws -> [Frame]? {
+        var offset = 0
+        var decoder = FrameDecoder(frameBytesMax: 1 << 20)
+        var frames: [Frame] = []
+        var closed = false
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let done = eventually {
+            if offset < bytes.count {
+                if let written = try? bytes.withUnsafeBytes({ try socket.send(from: UnsafeRawBufferPointer(rebasing: $0[offset...])) }) {
+                    offset += written
+                }
+                return false
+            }
+            switch Result(catching: { try buffer.withUnsafeMutableBytes { try socket.receive(into: $0) } }) {
+            case .success(let count?) where count > 0:
+                decoder.feed(buffer[0..<count])
+                while let frame = try? decoder.nextFrame() { frames.append(frame) }
+            case .success(nil): break
+            case .success, .failure: closed = true
+            }
+            return closed || (expectingFrames > 0 && frames.count >= expectingFrames)
+        }
+        try #require(done, "raw exchange finished")
+        return closed ? nil : frames
+    }
+
     /// Connects a raw socket, writes `bytes`, and reports whether the other side closed it.
     static func sendRaw(_ bytes: [UInt8], to address: SocketAddress) throws -> Bool {
         let socket = try FileDescriptor.connectTCP(to: address)

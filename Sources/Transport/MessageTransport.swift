@@ -15,7 +15,8 @@ public protocol MessageTransport: AnyObject, Sendable {
 
     /// Starts delivering. `receive` is called with each batch of envelopes from a peer, in the
     /// order the peer sent them. An implementation may call it on its own thread, so it must be
-    /// quick: hand the batch to the replication loop's inbox and return.
+    /// quick: hand the batch to the replication loop's inbox and return. It may call `send`,
+    /// but never `stop` (stopping waits for the thread the handler runs on).
     func start(receive: @escaping @Sendable (_ from: NodeID, _ envelopes: [Envelope]) -> Void) throws
 
     /// Stops delivering and releases every resource. After it returns `receive` is not called

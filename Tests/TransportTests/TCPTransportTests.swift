@@ -133,6 +133,29 @@ import Testing
         #expect((acceptor.peer(dialer.id)?.reconnects ?? 0) >= 1)
     }
 
+    /// Membership moves node 2 to another address: the dialer drops the old link and dials the
+    /// new one. Then node 2 leaves: its queue goes, and sending to it says so.
+    @Test func followsPeerAddressChangesAndRemovals() throws {
+        let dialer = try Node.start(1)
+        let first = try Node.start(2)
+        let second = try Node.start(2)
+        defer { [dialer, first, second].forEach { $0.transport.stop() } }
+        first.transport.updatePeers([dialer.id: dialer.address])
+        second.transport.updatePeers([dialer.id: dialer.address])
+        dialer.transport.updatePeers([NodeID(2): first.address])
+        try Self.expectFlow(from: dialer, to: first, tag: 1)
+
+        dialer.transport.updatePeers([NodeID(2): second.address])
+        try Self.expectFlow(from: dialer, to: second, tag: 2)
+        #expect(dialer.log.contains("peer address changed"))
+        #expect(eventually { first.peer(dialer.id)?.connected == false })
+
+        dialer.transport.updatePeers([:])
+        #expect(dialer.transport.send(Envelope(group: GroupID(1), payload: []), to: NodeID(2)) == .peerUnknown)
+        #expect(dialer.transport.statistics().peers.isEmpty)
+        #expect(eventually { second.peer(dialer.id)?.connected == false })
+    }
+
     /// Probes until one arrives (messages sent into a dying connection may be lost, as Raft
     /// allows), then checks that a burst arrives complete and in order.
     static func expectFlow(from sender: Node, to receiver: Node, tag: UInt8) throws {

@@ -12,7 +12,7 @@ import Testing
     func oneKibibyteEnvelopesBetweenTwoTransports() throws {
         let envelopeCount = Int(getenv("MOM_TRANSPORT_BENCH_MESSAGES").flatMap { Int(String(cString: $0)) } ?? 500_000)
         let payloadBytes = 1_024
-        let batchSize = 64
+        let batchSize = Int(getenv("MOM_TRANSPORT_BENCH_BATCH").flatMap { Int(String(cString: $0)) } ?? 64)
         let sender = try Node.start(1)
         let counter = Counter()
         var configuration = TCPTransportConfiguration(localNode: NodeID(2), clusterID: "test-cluster", listenAddress: .loopback(port: 0))

@@ -46,6 +46,14 @@ extension MessageTransport {
     public func send(_ envelopes: [Envelope], to peer: NodeID) -> SendResult {
         send(envelopes, to: peer, priority: .normal)
     }
+
+    /// Queues one payload for one group, fire-and-forget, as the replication host's `PeerLink`
+    /// requirement reads: node-level envelopes (coalesced heartbeats) take the control lane,
+    /// everything else the normal lane. With this, `extension TCPTransport: PeerLink {}` is the
+    /// whole adapter; drops are counted in `statistics()`.
+    public func send(to peer: NodeID, group: GroupID, payload: [UInt8]) {
+        _ = send([Envelope(group: group, payload: payload)], to: peer, priority: group == .nodeLevel ? .control : .normal)
+    }
 }
 
 /// What became of a `send`. Never blocks and never throws: Raft tolerates lost messages, so the

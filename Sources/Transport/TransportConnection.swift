@@ -58,7 +58,7 @@ final class TransportConnection {
 }
 
 /// The loop's view of one peer in the membership.
-struct PeerLink {
+struct PeerLinkState {
     var address: SocketAddress
     /// True when this node has the lower id, so it is the one that dials.
     let isDialer: Bool

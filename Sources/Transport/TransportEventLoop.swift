@@ -2,7 +2,7 @@ import MOMCore
 import SystemIO
 
 /// The transport's epoll thread: accepts, dials, handshakes, frames queued envelopes, writes,
-/// reads and decodes. Every socket and every `PeerLink` belongs to this thread alone; it meets
+/// reads and decodes. Every socket and every `PeerLinkState` belongs to this thread alone; it meets
 /// other threads only in `TransportSharedState`, under its lock.
 final class TransportEventLoop: @unchecked Sendable {
     static let notifierToken: UInt64 = 0
@@ -25,7 +25,7 @@ final class TransportEventLoop: @unchecked Sendable {
     let clock: any Clock
     var random: any RandomSource & Sendable
     var connections: [UInt64: TransportConnection] = [:]
-    var links: [NodeID: PeerLink] = [:]
+    var links: [NodeID: PeerLinkState] = [:]
     private var seenPeersGeneration: UInt64 = 0
     private var nextToken: UInt64 = 2
     let readBuffer: UnsafeMutableRawBufferPointer
@@ -136,7 +136,7 @@ final class TransportEventLoop: @unchecked Sendable {
         }
         for (node, address) in addresses {
             guard let existing = links[node] else {
-                links[node] = PeerLink(address: address, isDialer: node > localNode, nextDialNanoseconds: now)
+                links[node] = PeerLinkState(address: address, isDialer: node > localNode, nextDialNanoseconds: now)
                 continue
             }
             guard existing.address != address else { continue }

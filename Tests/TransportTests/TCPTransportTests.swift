@@ -61,7 +61,8 @@ import Testing
                                   to: acceptor.id)
         }
         let heartbeat = Envelope(group: .nodeLevel, payload: Array("all groups".utf8))
-        #expect(dialer.transport.send([heartbeat], to: acceptor.id, priority: .control) == .queued)
+        // The host-facing form: a node-level payload takes the control lane by itself.
+        dialer.transport.send(to: acceptor.id, group: .nodeLevel, payload: heartbeat.payload)
         #expect(dialer.peer(acceptor.id)?.framesSent == 0)
 
         acceptor.transport.updatePeers([dialer.id: dialer.address])

@@ -57,13 +57,14 @@ extension RaftCore {
     // MARK: Sending appends
 
     func broadcastAppend() {
-        for peer in tracker.memberIDs where peer != id { sendAppend(to: peer, sendIfEmpty: true) }
+        for peer in tracker.memberIDs where peer != id { sendAppend(to: peer) }
     }
 
     /// Sends `peer` the entries after its next index, or a snapshot when they were compacted.
-    /// Returns whether a message was sent.
+    /// An append without entries goes out only as a probe, to raise the peer's commit index, or
+    /// when `force`d (to detect lost appends). Returns whether a message was sent.
     @discardableResult
-    func sendAppend(to peer: NodeID, sendIfEmpty: Bool) -> Bool {
+    func sendAppend(to peer: NodeID, force: Bool = false) -> Bool {
         guard let progress = tracker.progress[peer], !progress.isPaused else { return false }
         let previous = progress.next.previous
         guard let previousTerm = log.term(at: previous),
@@ -71,10 +72,13 @@ extension RaftCore {
         else {
             return sendSnapshot(to: peer)
         }
-        if entries.isEmpty && !sendIfEmpty { return false }
+        if entries.isEmpty && !force && progress.state == .replicate && !progress.canRaiseCommit(to: log.committed) {
+            return false
+        }
         send(Message(kind: .append, from: id, to: peer, logTerm: previousTerm, index: previous,
                      entries: entries, commit: log.committed))
         tracker.progress[peer]!.sentEntries(count: entries.count, bytes: entries.sizeBytes)
+        tracker.progress[peer]!.sentCommit(log.committed)
         return true
     }
 
@@ -101,6 +105,7 @@ extension RaftCore {
         for peer in tracker.memberIDs where peer != id {
             // Never tell a follower to commit beyond what it is known to hold.
             let commit = min(tracker.progress[peer]!.match, log.committed)
+            tracker.progress[peer]!.sentCommit(commit)
             send(Message(kind: .heartbeat, from: id, to: peer, commit: commit, context: context ?? []))
         }
     }
@@ -117,7 +122,7 @@ extension RaftCore {
             }
             if tracker.progress[message.from]!.maybeDecrease(rejected: message.index, matchHint: hint) {
                 if tracker.progress[message.from]!.state == .replicate { tracker.progress[message.from]!.becomeProbe() }
-                sendAppend(to: message.from, sendIfEmpty: true)
+                sendAppend(to: message.from, force: true)
             }
             return
         }
@@ -140,10 +145,11 @@ extension RaftCore {
             releaseReadsAwaitingCommit()
             broadcastAppend()
         } else if wasPaused {
-            sendAppend(to: message.from, sendIfEmpty: true)
+            // It may have missed the commit index while paused.
+            sendAppend(to: message.from)
         }
-        // Fill the pipeline; bounded by the inflight window and the log's end.
-        while sendAppend(to: message.from, sendIfEmpty: false) {}
+        // Fill the pipeline; bounded by the inflight window, the log's end and the commit index.
+        while sendAppend(to: message.from) {}
         if message.from == leadTransferee && tracker.progress[message.from]!.match == log.lastIndex {
             sendTimeoutNow(to: message.from)
         }
@@ -154,7 +160,13 @@ extension RaftCore {
         let progress = tracker.progress[message.from]!
         if progress.state == .probe { tracker.progress[message.from]!.probeSent = false }
         if progress.match < log.lastIndex || progress.state == .probe {
-            sendAppend(to: message.from, sendIfEmpty: true)
+            // If every append in the window was lost, nothing would ever be acknowledged again:
+            // free one slot and send an append, which the follower accepts or rejects, either
+            // way resynchronizing us (etcd's FreeFirstOne).
+            if progress.state == .replicate && progress.inflights.isFull {
+                tracker.progress[message.from]!.inflights.freeFirst()
+            }
+            sendAppend(to: message.from, force: true)
         }
         guard !message.context.isEmpty,
               let acknowledgements = readOnly.acknowledge(from: message.from, context: message.context),
@@ -210,7 +222,7 @@ extension RaftCore {
         if progress.match == log.lastIndex {
             sendTimeoutNow(to: transferee)
         } else {
-            sendAppend(to: transferee, sendIfEmpty: true)
+            sendAppend(to: transferee)
         }
     }
 

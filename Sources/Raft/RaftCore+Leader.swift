@@ -116,6 +116,8 @@ extension RaftCore {
 
     private func handleAppendResponse(_ message: Message) {
         tracker.progress[message.from]!.recentActive = true
+        // A correct follower never acknowledges beyond what we sent it.
+        guard message.index <= log.lastIndex else { return }
         if message.reject {
             var hint = message.rejectHint
             if message.logTerm > .zero {

@@ -172,29 +172,33 @@ final class RandomizedCluster {
     /// With faults healed, a leader must emerge and commit a new entry on every member.
     func converge(roundsMax: Int) throws -> Bool {
         isolated = []
-        var marker: LogIndex?
+        let marker = Array("final".utf8)
         for _ in 0..<roundsMax {
             for id in ids { nodes[id]!.raw.tick() }
-            for _ in 0..<20 {
-                var moved = false
-                for id in ids where nodes[id]!.raw.hasReady() {
-                    try handleReady(id)
-                    moved = true
-                }
-                let batch = mailbox
-                mailbox = []
-                for message in batch { try? nodes[message.to]?.raw.step(message) }
-                if !moved && mailbox.isEmpty { break }
-            }
+            try exchangeUntilQuiet()
             guard let leader else { continue }
             let status = nodes[leader]!.raw.status
-            if marker == nil, (try? nodes[leader]!.raw.propose(Array("final".utf8))) != nil {
-                marker = status.lastIndex.next
-            }
-            if let marker, status.configuration.members.allSatisfy({ nodes[$0]!.lastApplied >= marker }) {
-                return true
+            if let index = appliedAt.first(where: { $0.value.data == marker })?.key {
+                if status.configuration.members.allSatisfy({ nodes[$0]!.lastApplied >= index }) { return true }
+            } else if status.hardState.commit == status.lastIndex {
+                // Nothing in flight: (re)propose. A stale leader's copy may have been overwritten.
+                try? nodes[leader]!.raw.propose(marker)
             }
         }
         return false
+    }
+
+    private func exchangeUntilQuiet() throws {
+        for _ in 0..<20 {
+            var moved = false
+            for id in ids where nodes[id]!.raw.hasReady() {
+                try handleReady(id)
+                moved = true
+            }
+            let batch = mailbox
+            mailbox = []
+            for message in batch { try? nodes[message.to]?.raw.step(message) }
+            if !moved && mailbox.isEmpty { return }
+        }
     }
 }

@@ -3,7 +3,9 @@ import MOMCore
 /// TEST-ONLY switches that plant known Raft bugs, so the simulator can prove its checkers fail
 /// when safety is broken. Production code never sets them (the default is empty).
 public struct PlantedBugs: OptionSet, Sendable {
+    /// One bit per planted bug.
     public let rawValue: UInt32
+    /// A set of planted bugs from its bits.
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
     /// Count entries of previous terms toward commitment by replica count (Figure 8 of the
@@ -46,6 +48,7 @@ public struct RaftConfig: Sendable {
     /// TEST-ONLY; see `PlantedBugs`.
     public var plantedBugs: PlantedBugs = []
 
+    /// The defaults for node `id`.
     public init(id: NodeID) {
         self.id = id
     }

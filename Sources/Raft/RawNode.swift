@@ -1,5 +1,26 @@
 import MOMCore
 
+// The Raft module, modelled on etcd-io/raft, one concept per file:
+//   RawNode (+Ready)   the driver: inputs, Ready, advance, status
+//   RaftCore (+Step, +Leader, +Follower, +Membership)   the state machine (etcd's raft.go)
+//   RaftLog, UnstableLog   the log, with invariants beside the fields (log.go, log_unstable.go)
+//   Progress, Inflights, ProgressTracker, Quorum   replication tracking (tracker/, quorum/)
+//   ConfigChanger   membership changes (confchange/); single-server, see its comment for why
+//   ReadOnly   ReadIndex bookkeeping (read_only.go)
+//   RaftStorage, MemoryStorage   the storage contract and its in-memory reference
+//   Message, MessageCodec, Entry, HardState, Snapshot, Configuration, Ready, Status   values
+// Pure: no I/O, no clock, no randomness of its own (election jitter comes from the injected
+// RandomSource), no Foundation. Time is ticks.
+//
+// Differences from etcd worth knowing:
+// - The leader's own append counts toward commitment only once the application has persisted
+//   it (on `advance`), like etcd's self-addressed append response; committed entries are
+//   handed out only once durable locally. So a host may persist the leader's entries in an
+//   asynchronous group commit without weakening anything.
+// - Config changes apply automatically when the application advances past their entry.
+// - A lost snapshot is retried after an election timeout even if the host never reports it.
+// - A follower accepts a snapshot that predates its own addition (the log after adds it).
+
 /// The thread-unsafe driver of one Raft node (etcd's rawnode.go).
 ///
 /// Inputs: `tick()`, `step(_:)`, `propose(_:)`, `proposeConfigChange(_:)`, `campaign()`,
@@ -22,6 +43,7 @@ public final class RawNode {
         previousHardState = core.hardState
     }
 
+    /// This node's id.
     public var id: NodeID { core.id }
 
     /// Advances logical time by one tick: followers count toward an election, leaders toward a

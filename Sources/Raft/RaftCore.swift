@@ -159,7 +159,7 @@ final class RaftCore {
             tracker.progress[peer]!.snapshotTicks += 1
             if tracker.progress[peer]!.snapshotTicks > config.electionTicks {
                 // Neither acknowledged nor reported: assume the snapshot was lost and probe again.
-                tracker.progress[peer]!.becomeProbe()
+                tracker.progress[peer]!.snapshotFailed()
             }
         }
         if electionElapsed >= config.electionTicks {

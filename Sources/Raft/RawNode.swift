@@ -117,10 +117,13 @@ public final class RawNode {
     /// snapshot is also retried after an election timeout.
     public func reportSnapshot(to peer: NodeID, succeeded: Bool) {
         guard core.role == .leader, let progress = core.tracker.progress[peer], progress.state == .snapshot else { return }
-        core.tracker.progress[peer]!.becomeProbe()
+        if succeeded {
+            core.tracker.progress[peer]!.becomeProbe()
+        } else {
+            core.tracker.progress[peer]!.snapshotFailed()
+        }
         // On success, wait for the follower's append response; on failure, retry after a
         // heartbeat round (etcd pauses the probe the same way).
         core.tracker.progress[peer]!.probeSent = true
-        _ = succeeded
     }
 }

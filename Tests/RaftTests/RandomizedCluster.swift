@@ -157,10 +157,11 @@ final class RandomizedCluster {
         isolated = Set(ids.filter { _ in random.chance(1, in: 3) })
     }
 
-    /// A crash at a Ready boundary: what the node persisted survives, the rest is lost.
+    /// A crash: what the node persisted survives; a Ready not yet persisted (and so not yet
+    /// sent) is lost with it.
     func restart(_ id: NodeID) throws {
         var node = nodes[id]!
-        if node.raw.hasReady() { return }
+        if node.raw.hasReady() { _ = node.raw.ready() }
         node.config.applied = try node.storage.snapshot().metadata.index
         node.raw = try RawNode(config: node.config, storage: node.storage, random: SeededRandom(seed: random.next()))
         node.lastApplied = try node.storage.firstIndex().previous

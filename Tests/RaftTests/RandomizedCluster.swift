@@ -189,6 +189,28 @@ final class RandomizedCluster {
         return false
     }
 
+    /// Log Matching on the committed prefix: every pair of nodes holds the same entries at
+    /// every committed index both still store.
+    func committedLogsDiffer() throws -> [String] {
+        var differences: [String] = []
+        let reference = try committedEntries(of: ids[0])
+        for id in ids.dropFirst() {
+            for (index, entry) in try committedEntries(of: id) {
+                if let other = reference[index], other != entry { differences.append("\(id) differs from \(ids[0]) at \(index)") }
+            }
+        }
+        return differences
+    }
+
+    private func committedEntries(of id: NodeID) throws -> [LogIndex: Entry] {
+        let node = nodes[id]!
+        let first = try node.storage.firstIndex()
+        let commit = min(node.storage.hardState.commit, try node.storage.lastIndex())
+        guard first <= commit else { return [:] }
+        let entries = try node.storage.entries(from: first, to: commit.next, maxBytes: .max)
+        return Dictionary(uniqueKeysWithValues: entries.map { ($0.index, $0) })
+    }
+
     private func exchangeUntilQuiet() throws {
         for _ in 0..<20 {
             var moved = false

@@ -53,16 +53,7 @@ public final class RawNode {
     /// Feeds in a message from a peer. Throws for messages not meant for this node, replies
     /// from non-members, and messages no correct peer sends.
     public func step(_ message: Message) throws {
-        guard message.to == core.id else { throw RaftError.wrongRecipient(message.to) }
-        // A forwarded transfer names the transferee in `from`, which may be us.
-        guard message.from != core.id || message.kind == .transferLeader, message.from.rawValue != 0 else {
-            throw RaftError.malformedMessage("\(message.kind) from \(message.from)")
-        }
-        // Only forwarded requests travel without a term; anything else would pass as current.
-        let termless = message.kind == .readIndex || message.kind == .transferLeader
-        guard termless || message.term != .zero else {
-            throw RaftError.malformedMessage("\(message.kind) without a term")
-        }
+        try message.validate(recipient: core.id)
         if message.isResponse && core.tracker.progress[message.from] == nil {
             throw RaftError.unknownPeer(message.from)
         }

@@ -28,5 +28,10 @@ extension Message {
             throw RaftError.malformedMessage("\(kind) entry \(entry.index) does not follow \(index)")
         }
         if kind == .snapshot && snapshot == nil { throw RaftError.malformedMessage("snapshot message without a snapshot") }
+        // This module changes membership one server at a time and never produces joint
+        // configurations; one arriving can only come from an incompatible peer.
+        if snapshot?.metadata.configuration.isJoint == true {
+            throw RaftError.malformedMessage("snapshot with a joint configuration")
+        }
     }
 }

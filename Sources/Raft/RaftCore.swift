@@ -69,6 +69,25 @@ final class RaftCore {
         tracker.configuration.isVoter(id) && log.unstable.snapshot == nil
     }
 
+    /// Cheap cross-field invariants, checked after every input (TigerBeetle-style: crash on
+    /// a broken invariant rather than continue on corrupt state).
+    func checkInvariants() {
+        precondition(log.applied <= log.committed, "applied \(log.applied) beyond committed \(log.committed)")
+        precondition(log.committed <= log.lastIndex, "committed \(log.committed) beyond last \(log.lastIndex)")
+        precondition(log.unstable.offset.rawValue >= 1, "unstable offset below 1")
+        switch role {
+        case .leader:
+            precondition(leader == id && vote == id, "a leader leads and voted for itself")
+        case .candidate:
+            precondition(vote == id && leader == nil, "a candidate voted for itself and knows no leader")
+        case .preCandidate:
+            precondition(leader == nil, "a pre-candidate knows no leader")
+        case .follower:
+            break
+        }
+        precondition(tracker.memberIDs.count == tracker.progress.count, "progress out of step with the configuration")
+    }
+
     // MARK: Role changes
 
     /// Resets per-term state. A new term clears the vote.

@@ -67,6 +67,7 @@ extension RawNode {
             }
         }
         if !ready.entries.isEmpty { core.acknowledgeOwnAppend(upTo: core.log.stableLastIndex) }
+        core.checkInvariants()
     }
 
     /// A full view of the node, including per-peer progress when it leads.

@@ -48,7 +48,10 @@ public final class RawNode {
 
     /// Advances logical time by one tick: followers count toward an election, leaders toward a
     /// heartbeat and the check-quorum round.
-    public func tick() { core.tick() }
+    public func tick() {
+        core.tick()
+        core.checkInvariants()
+    }
 
     /// Feeds in a message from a peer. Throws for messages not meant for this node, replies
     /// from non-members, and messages no correct peer sends.
@@ -58,6 +61,7 @@ public final class RawNode {
             throw RaftError.unknownPeer(message.from)
         }
         core.step(message)
+        core.checkInvariants()
     }
 
     /// Proposes `data` for the log. Succeeds only on the leader; committed entries come back in

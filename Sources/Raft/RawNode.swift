@@ -71,6 +71,15 @@ public final class RawNode {
         try core.propose([Entry(term: core.term, index: .zero, kind: .normal, data: data)])
     }
 
+    /// Proposes several payloads as consecutive entries, sent in one append per follower:
+    /// the host's group commit should use this rather than one `propose` per payload. All or
+    /// none are accepted.
+    public func propose(contentsOf payloads: [[UInt8]]) throws {
+        guard core.role == .leader else { throw RaftError.notLeader(leader: core.leader) }
+        guard !payloads.isEmpty else { return }
+        try core.propose(payloads.map { Entry(term: core.term, index: .zero, kind: .normal, data: $0) })
+    }
+
     /// Proposes one membership change; it takes effect when the application has applied it
     /// (i.e. on `advance` of the Ready that hands it out).
     public func proposeConfigChange(_ change: ConfigChange) throws {

@@ -225,7 +225,22 @@ final class RaftCore {
         default:
             message.term = term
         }
+        enqueue(message)
+    }
+
+    /// Outgoing messages wait here until the next `ready()`. Raft tolerates lost messages, so
+    /// a host that stops collecting Readies loses messages rather than exhausting memory.
+    static let outgoingMessagesMax = 1 << 16
+
+    func enqueue(_ message: Message) {
+        guard messages.count < RaftCore.outgoingMessagesMax else { return }
         messages.append(message)
+    }
+
+    /// Read answers wait here until the next `ready()`, bounded like the requests themselves.
+    func publish(_ state: ReadState) {
+        guard readStates.count < config.pendingReadsMax else { return }
+        readStates.append(state)
     }
 
     /// Appends to the leader's log; false when over the uncommitted-bytes limit.

@@ -102,8 +102,10 @@ struct QueueAck: Hashable, Sendable {
     let entries: [QueueAckEntry]
 }
 
-/// Messages that now live in `<queue>.dead-letter` and are done here.
+/// Messages that now live in `<queue>.dead-letter` and are done here. The leader stamps the
+/// time, so every replica checks the same "claim has expired" condition.
 struct QueueDeadLettered: Hashable, Sendable {
+    let deadLetteredAtMilliseconds: UInt64
     /// Ascending, without duplicates.
     let offsets: [Offset]
 }

@@ -11,7 +11,7 @@ import MOMCore
 ///     subscriptionDelete:  name string | subscription id varint
 ///     queueClaim:          claim id u64 | claimed-at varint | deadline varint | offset ranges
 ///     queueAck:            count varint | (offset varint, claim id u64)*
-///     queueDeadLettered:   offset ranges
+///     queueDeadLettered:   dead-lettered-at varint | offset ranges
 ///
 /// "bytes" and "string" are varint-length-prefixed; strings must be valid UTF-8. Offset ranges
 /// are `count varint | (gap from previous end varint, length varint ≥ 1)*`, so they are
@@ -68,6 +68,7 @@ extension PartitionRecord {
                 writer.write(fixed: entry.claimID)
             }
         case .queueDeadLettered(let deadLettered):
+            writer.write(varint: deadLettered.deadLetteredAtMilliseconds)
             OffsetRanges.encode(deadLettered.offsets, into: &writer)
         }
     }
@@ -121,8 +122,9 @@ extension PartitionRecord {
             }
             return .queueAck(QueueAck(entries: entries))
         case .queueDeadLettered:
+            let at = try reader.readVarint()
             let offsets = try OffsetRanges.decode(from: &reader, limit: limits.queueBatchMessagesMax)
-            return .queueDeadLettered(QueueDeadLettered(offsets: offsets))
+            return .queueDeadLettered(QueueDeadLettered(deadLetteredAtMilliseconds: at, offsets: offsets))
         }
     }
 }

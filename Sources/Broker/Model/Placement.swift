@@ -25,10 +25,11 @@ enum Placement {
 
     /// Replica lists for `partitions` partitions of `replicationFactor` distinct live nodes each.
     ///
-    /// Each partition takes the `replicationFactor` nodes with the fewest replicas (then fewest
-    /// leaders, then lowest ID), and its preferred leader is the one of those with the fewest
-    /// leaderships. So the spread (max − min) of replica counts across live nodes never grows
-    /// beyond max(its spread before, 1), and from an empty cluster leaders spread evenly too.
+    /// Each partition takes `replicationFactor` of the nodes with the fewest replicas, so the
+    /// spread (max − min) of replica counts across live nodes never grows beyond
+    /// max(its spread before, 1). Within that rule, the leader is the eligible node with the
+    /// fewest leaderships, and followers prefer nodes that already lead (keeping nodes that lead
+    /// little free to lead the next partition), which keeps leaderships even as well.
     ///
     /// Errors: no live node at all is 503 `unavailable` (transient: nodes are restarting);
     /// a replication factor above the live node count is 400 `bad_request`, as Kafka answers
@@ -55,19 +56,28 @@ enum Placement {
         var result: [[NodeID]] = []
         result.reserveCapacity(partitions)
         for _ in 0..<partitions {
-            let chosen = nodes.sorted { a, b in
-                let la = load[a]!, lb = load[b]!
-                return (la.replicas, la.leaders, a.rawValue) < (lb.replicas, lb.leaders, b.rawValue)
-            }.prefix(replicationFactor)
-            let leader = chosen.min { a, b in
-                let la = load[a]!, lb = load[b]!
-                return (la.leaders, la.replicas, a.rawValue) < (lb.leaders, lb.replicas, b.rawValue)
-            }!
-            let replicas = [leader] + chosen.filter { $0 != leader }
+            let replicas = choose(replicationFactor, from: nodes, load: load)
             for node in replicas { load[node]!.replicas += 1 }
-            load[leader]!.leaders += 1
+            load[replicas[0]]!.leaders += 1
             result.append(replicas)
         }
         return result
+    }
+
+    /// One partition's replica list, leader first. See `assign` for the rule.
+    private static func choose(_ replicationFactor: Int, from nodes: [NodeID], load: [NodeID: NodeLoad]) -> [NodeID] {
+        let byReplicas = nodes.sorted { (load[$0]!.replicas, $0.rawValue) < (load[$1]!.replicas, $1.rawValue) }
+        // Any node with at most the replica count of the replicationFactor-th lowest may lead.
+        let threshold = load[byReplicas[replicationFactor - 1]]!.replicas
+        let leader = nodes.filter { load[$0]!.replicas <= threshold }.min { a, b in
+            (load[a]!.leaders, load[a]!.replicas, a.rawValue) < (load[b]!.leaders, load[b]!.replicas, b.rawValue)
+        }!
+        let followers = nodes.filter { $0 != leader }.sorted { a, b in
+            let la = load[a]!, lb = load[b]!
+            if la.replicas != lb.replicas { return la.replicas < lb.replicas }
+            if la.leaders != lb.leaders { return la.leaders > lb.leaders }
+            return a.rawValue < b.rawValue
+        }
+        return [leader] + followers.prefix(replicationFactor - 1)
     }
 }

@@ -116,6 +116,7 @@ struct Catalog: Equatable, Sendable {
             if let index = bindingsByExchange[exchange]?.firstIndex(where: { $0.id == id }) {
                 outcome.removedBindings = [bindingsByExchange[exchange]!.remove(at: index)]
             }
+            dropIfEmpty(bindingsOf: exchange)
             return outcome
         case .createSubscription(let create): return insertSubscription(create)
         case .deleteSubscription(let topic, let name):
@@ -123,6 +124,7 @@ struct Catalog: Equatable, Sendable {
             if let removed = subscriptionsByTopic[topic]?.removeValue(forKey: name) {
                 outcome.removedSubscriptions = [removed]
             }
+            if subscriptionsByTopic[topic]?.isEmpty == true { subscriptionsByTopic[topic] = nil }
             return outcome
         }
     }
@@ -213,8 +215,15 @@ struct Catalog: Equatable, Sendable {
                 if matches { removed.append(binding) }
                 return matches
             }
+            dropIfEmpty(bindingsOf: exchange)
         }
         return removed
+    }
+
+    /// Keeps storage canonical (no empty lists), so equal catalogs compare equal however they
+    /// got there, and a snapshot restore is indistinguishable from a replay.
+    private mutating func dropIfEmpty(bindingsOf exchange: String) {
+        if bindingsByExchange[exchange]?.isEmpty == true { bindingsByExchange[exchange] = nil }
     }
 
     private mutating func insertBinding(_ add: AddBinding) -> CatalogOutcome {

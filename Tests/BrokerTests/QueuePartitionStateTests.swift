@@ -206,4 +206,33 @@ private func offsets(_ raw: UInt64...) -> [Offset] { raw.map(Offset.init) }
         _ = log.ack([(Offset(2), 9)])
         #expect(try log.rebuilt() == log.state)
     }
+
+    @Test func proposeClaimSkipsPendingOffsetsAndCapsTheBatch() throws {
+        var limits = Limits()
+        limits.queueBatchMessagesMax = 3
+        var log = QueueLog(limits: limits)
+        log.produce(6)
+        let first = try #require(log.state.proposeClaim(nowMilliseconds: 5, max: 10, ackTimeoutMilliseconds: 30, claimID: 1))
+        #expect(first.offsets == offsets(0, 1, 2))
+        #expect(first.claimedAtMilliseconds == 5 && first.deadlineMilliseconds == 35)
+        let second = try #require(log.state.proposeClaim(
+            nowMilliseconds: 5, max: 10, ackTimeoutMilliseconds: .max, claimID: 2, excluding: Set(first.offsets)))
+        #expect(second.offsets == offsets(3, 4, 5))
+        #expect(second.deadlineMilliseconds == .max, "saturates instead of overflowing")
+        log.append(.queueClaim(first))
+        log.append(.queueClaim(second))
+        #expect(log.state.proposeClaim(nowMilliseconds: 6, max: 10, ackTimeoutMilliseconds: 30, claimID: 3) == nil)
+    }
+
+    @Test func backlogCostsOneRunPerInterleaving() {
+        var log = QueueLog()
+        log.produce(10_000)
+        #expect(log.state.undeliveredRuns.count == 1)
+        #expect(log.state.depth == 10_000)
+        log.append(.noop)
+        log.produce(5)
+        #expect(log.state.undeliveredRuns.count == 2)
+        #expect(log.state.available(nowMilliseconds: 0, max: 3) == offsets(0, 1, 2))
+        #expect(log.state.tracked.isEmpty, "never-delivered messages hold no per-message state")
+    }
 }

@@ -24,6 +24,20 @@ import Testing
         #expect(dedup.lookup(producerID: 2, sequence: 0) == .new)
     }
 
+    @Test func contiguousBatchesAreOneRun() {
+        var dedup = ProducerDedup()
+        for index in UInt32(0)..<1000 { dedup.apply(record(1, 0, index), at: Offset(UInt64(index) + 50)) }
+        #expect(dedup.producers[1]?.batches.first?.runs == [.init(firstIndex: 0, firstOffset: Offset(50), count: 1000)])
+        dedup.apply(record(1, 1, 1), at: Offset(2000))
+        dedup.apply(record(2, 0, 0), at: Offset(2001))
+        dedup.apply(record(1, 1, 0), at: Offset(2002))
+        dedup.apply(record(1, 1, 2), at: Offset(2003))
+        #expect(dedup.lookup(producerID: 1, sequence: 1) == .duplicate(records: [
+            .init(indexInBatch: 0, offset: Offset(2002)), .init(indexInBatch: 1, offset: Offset(2000)),
+            .init(indexInBatch: 2, offset: Offset(2003)),
+        ]))
+    }
+
     @Test func duplicateWritesKeepTheFirstOffset() {
         var dedup = ProducerDedup()
         dedup.apply(record(1, 3, 0), at: Offset(1))

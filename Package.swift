@@ -54,6 +54,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "SystemIO"]),
         .testTarget(name: "AuthTests", dependencies: ["Auth"]),
         .testTarget(name: "IntegrationTests", dependencies: ["SystemIO"]),
+        .testTarget(name: "BrokerTests", dependencies: ["Broker"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -33,6 +33,12 @@ public struct Limits: Sendable {
     // Names (topics, queues, exchanges): Kafka's limit.
     public var resourceNameBytesMax: Int = 249
 
+    // Coordination (ZooKeeper registry and group membership)
+    public var coordinationValueBytesMax: Int = 64 << 10
+    public var coordinationChildrenMax: Int = 100_000
+    public var coordinationWatchersMax: Int = 65_536
+    public var groupMembersMax: Int = 64
+
     public init() {}
 
     /// The production defaults.

@@ -61,3 +61,17 @@ import MOMCore
         }
     }
 }
+
+@Suite struct LogRateLimiterTests {
+    @Test func admitsABurstPerSecondAndReportsTheRest() {
+        var limiter = LogRateLimiter(linesPerSecondMax: 2)
+        let first = (0..<5).map { _ in limiter.admit(atSecond: 10) }
+        #expect(first.map(\.admit) == [true, true, false, false, false])
+        #expect(first.allSatisfy { $0.suppressedBefore == 0 })
+        let next = limiter.admit(atSecond: 11)
+        #expect(next.admit)
+        #expect(next.suppressedBefore == 3)
+        #expect(limiter.admit(atSecond: 11).suppressedBefore == 0)
+        #expect(limiter.admit(atSecond: 12).suppressedBefore == 0)
+    }
+}

@@ -27,7 +27,7 @@ extension ZooKeeperCoordinator {
         }
         switch await readMembership(of: group, watch: false) {
         case .success(let read):
-            state.withLock { $0.remember(read, of: group, publish: false) }
+            state.withLock { $0.remember(read, of: group, fromWatch: false) }
             guard let read else { throw .notFound(.group(group)) }
             return read
         case .failure(.unavailable(let reason)):
@@ -75,7 +75,7 @@ extension ZooKeeperCoordinator {
             let reply = await session.create(path, data: data, ephemeral: false)
             if reply.status.isOK {
                 let created = VersionedMembership(membership: membership, version: .initial)
-                state.withLock { $0.remember(created, of: group, publish: false) }
+                state.withLock { $0.remember(created, of: group, fromWatch: false) }
                 return created
             }
             if reply.status == .nodeExists { throw .alreadyExists(.group(group)) }
@@ -96,7 +96,7 @@ extension ZooKeeperCoordinator {
         if reply.status == .noNode { throw .notFound(.group(group)) }
         guard reply.status.isOK, let stat = reply.stat else { throw failure(reply.status, path: path) }
         let stored = VersionedMembership(membership: membership, version: MembershipVersion(stat.version))
-        state.withLock { $0.remember(stored, of: group, publish: false) }
+        state.withLock { $0.remember(stored, of: group, fromWatch: false) }
         return stored
     }
 

@@ -76,13 +76,13 @@ extension ZooKeeperCoordinator {
     private func refreshNodes() async {
         guard state.withLock({ $0.nodeWatchers.count > 0 }) else { return }
         guard case .success(let read) = await readNodes(watch: true) else { return }
-        state.withLock { $0.remember(nodes: read.nodes, childrenVersion: read.childrenVersion, publish: true) }
+        state.withLock { $0.remember(nodes: read, fromWatch: true) }
     }
 
     private func refreshGroup(_ group: GroupID) async {
         guard state.withLock({ $0.groupWatchers.contains(group) }) else { return }
         // A record that does not decode is not published: watchers keep the last good one.
         guard case .success(let read) = await readMembership(of: group, watch: true) else { return }
-        state.withLock { $0.remember(read, of: group, publish: true) }
+        state.withLock { $0.remember(read, of: group, fromWatch: true) }
     }
 }

@@ -145,12 +145,12 @@ public final class ZooKeeperCoordinator: Coordinator {
 
     public func liveNodes() async throws(CoordinationError) -> [NodeID: NodeRegistration] {
         try checkOpen()
-        let cached = state.withLock { $0.nodes?.nodes }
+        let cached = state.withLock { $0.nodes }
         if session.connection != .connected, let cached { return cached }
         switch await readNodes(watch: false) {
         case .success(let read):
-            state.withLock { $0.remember(nodes: read.nodes, childrenVersion: read.childrenVersion, publish: false) }
-            return read.nodes
+            state.withLock { $0.remember(nodes: read, fromWatch: false) }
+            return read
         case .failure(.unavailable(let reason)):
             if let cached { return cached }
             throw .unavailable(reason: reason)
@@ -162,10 +162,10 @@ public final class ZooKeeperCoordinator: Coordinator {
     /// Lists `nodes/` and reads each registration. Children that are not decimal IDs or whose
     /// record does not decode are skipped: one bad record must not hide the other nodes.
     func readNodes(watch: Bool) async
-        -> Result<(childrenVersion: Int32, nodes: [NodeID: NodeRegistration]), CoordinationError>
+        -> Result<[NodeID: NodeRegistration], CoordinationError>
     {
         let listing = await session.children(layout.nodesPath, watch: watch)
-        if listing.status == .noNode { return .success((-1, [:])) }
+        if listing.status == .noNode { return .success([:]) }
         guard listing.status.isOK else { return .failure(failure(listing.status, path: layout.nodesPath)) }
         var nodes: [NodeID: NodeRegistration] = [:]
         for name in listing.names.prefix(configuration.limits.coordinationChildrenMax) {
@@ -177,7 +177,7 @@ public final class ZooKeeperCoordinator: Coordinator {
             guard let registration = try? CoordinationCodec.decodeRegistration(reply.data, path: path) else { continue }
             nodes[NodeID(raw)] = registration
         }
-        return .success((listing.stat?.childrenVersion ?? -1, nodes))
+        return .success(nodes)
     }
 
     public func watchLiveNodes() -> AsyncStream<[NodeID: NodeRegistration]> {
@@ -191,7 +191,7 @@ public final class ZooKeeperCoordinator: Coordinator {
             // The cache is current only if a watch keeps it so, or the best there is if offline.
             let cacheIsBest = state.nodeWatchers.count > 0 || !connected
             let identifier = state.nodeWatchers.add(continuation, for: 0)
-            if cacheIsBest, let known = state.nodes { state.nodeWatchers.publish(known.nodes, for: 0) }
+            if cacheIsBest, let known = state.nodes { state.nodeWatchers.publish(known, for: 0) }
             state.pending.nodes = true
             return identifier
         }

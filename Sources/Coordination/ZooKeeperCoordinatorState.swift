@@ -18,8 +18,8 @@ struct ZooKeeperCoordinatorState {
     }
 
     var registration: (node: NodeID, registration: NodeRegistration)?
-    /// The last node listing and the children version it was read at.
-    var nodes: (childrenVersion: Int32, nodes: NodesSnapshot)?
+    /// The last node listing.
+    var nodes: NodesSnapshot?
     /// The last group listing.
     var groupList: [GroupID]?
     /// Last known membership per group read or watched; `.some(nil)` means "known absent".
@@ -32,26 +32,31 @@ struct ZooKeeperCoordinatorState {
 
     var watcherCount: Int { nodeWatchers.count + groupWatchers.count }
 
-    /// Records a node listing unless a newer one (higher children version) is already known:
-    /// concurrent reads may finish out of order. Publishes it when `publish` is set.
-    mutating func remember(nodes snapshot: NodesSnapshot, childrenVersion: Int32, publish: Bool) {
-        if let known = nodes, known.childrenVersion > childrenVersion { return }
-        nodes = (childrenVersion, snapshot)
-        if publish { nodeWatchers.publish(snapshot, for: 0) }
+    // Who writes the cache: while a subject is watched, only the maintenance task's refreshes
+    // (one at a time, so in ZooKeeper order) write it and publish it. Otherwise any direct read
+    // or write does. So concurrent reads finishing out of order cannot put an older snapshot in
+    // front of watchers, and no version or zxid comparison is needed (those restart from zero
+    // when a znode is deleted and created again).
+
+    /// Records a node listing from a refresh (`fromWatch`, published) or a direct read.
+    mutating func remember(nodes snapshot: NodesSnapshot, fromWatch: Bool) {
+        if fromWatch {
+            nodes = snapshot
+            nodeWatchers.publish(snapshot, for: 0)
+        } else if nodeWatchers.count == 0 {
+            nodes = snapshot
+        }
     }
 
-    /// Records a membership read unless a newer version is known. Groups are never deleted, so
-    /// "absent" never replaces a known membership (such a read was older). Publishes the result.
-    mutating func remember(_ membership: VersionedMembership?, of group: GroupID, publish: Bool) {
-        switch (groups[group] ?? nil, membership) {
-        case (.some(let known), .some(let read)) where known.version > read.version:
-            break
-        case (.some, .none):
-            break
-        default:
+    /// Records a membership (nil: absent) from a refresh (`fromWatch`, published) or a direct
+    /// read or write.
+    mutating func remember(_ membership: VersionedMembership?, of group: GroupID, fromWatch: Bool) {
+        if fromWatch {
+            groups[group] = .some(membership)
+            groupWatchers.publish(membership, for: group)
+        } else if !groupWatchers.contains(group) {
             groups[group] = .some(membership)
         }
-        if publish, let current = groups[group] { groupWatchers.publish(current, for: group) }
     }
 
     /// Marks everything a fresh or resumed session must redo: parents, registration, and every

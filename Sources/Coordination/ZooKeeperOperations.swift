@@ -43,7 +43,7 @@ extension ZooKeeperSession {
         }
     }
 
-    /// Lists `path`'s children, with `path`'s stat (its children version orders listings).
+    /// Lists `path`'s children, with `path`'s stat.
     func children(_ path: String, watch: Bool) async -> ZooKeeperReply {
         await issue { handle, token in
             zoo_aget_children2(handle, path, watch ? 1 : 0, zooKeeperChildrenCompletion, token)

@@ -24,14 +24,11 @@ struct ZooKeeperStatus: Hashable, Sendable, CustomStringConvertible {
 struct ZooKeeperStat: Hashable, Sendable {
     /// Data version: bumped by every set; what compare-and-set compares.
     var version: Int32
-    /// Children version: bumped by every child create or delete; orders children listings.
-    var childrenVersion: Int32
     /// The session that owns an ephemeral znode, 0 for a persistent one.
     var ephemeralOwner: Int64
 
     init(_ stat: Stat) {
         version = stat.version
-        childrenVersion = stat.cversion
         ephemeralOwner = stat.ephemeralOwner
     }
 }

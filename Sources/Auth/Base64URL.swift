@@ -44,25 +44,34 @@ public enum Base64URL {
 
     /// Decodes unpadded, canonical base64url from its UTF-8 bytes, or returns nil.
     public static func decode<Bytes: Collection<UInt8>>(utf8 text: Bytes) -> [UInt8]? {
+        // Token parts are contiguous (array slices, native strings); decoding from a raw buffer
+        // keeps this hot path free of generic iteration and bounds checks.
+        if let decoded = text.withContiguousStorageIfAvailable({ decode(buffer: $0) }) { return decoded }
+        return Array(text).withUnsafeBufferPointer { decode(buffer: $0) }
+    }
+
+    private static func decode(buffer text: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         // A length of 1 mod 4 would leave 6 bits, which cannot hold a byte.
         if text.count % 4 == 1 { return nil }
-        var output = [UInt8]()
-        output.reserveCapacity(text.count * 3 / 4)
-        var accumulator: UInt32 = 0
-        var bitCount = 0
-        for character in text {
-            let value = decodeTable[Int(character)]
-            if value == 0xFF { return nil }
-            accumulator = (accumulator << 6) | UInt32(value)
-            bitCount += 6
-            if bitCount >= 8 {
-                bitCount -= 8
-                output.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bitCount)))
+        return decodeTable.withUnsafeBufferPointer { table -> [UInt8]? in
+            var output = [UInt8]()
+            output.reserveCapacity(text.count * 3 / 4)
+            var accumulator: UInt32 = 0
+            var bitCount: UInt32 = 0
+            for character in text {
+                let value = table[Int(character)]
+                if value == 0xFF { return nil }
+                accumulator = (accumulator << 6) | UInt32(value)
+                bitCount += 6
+                if bitCount >= 8 {
+                    bitCount -= 8
+                    output.append(UInt8(truncatingIfNeeded: accumulator >> bitCount))
+                }
             }
+            // The bits left over (2 or 4) pad the last character; canonical text has them zero.
+            let leftoverMask: UInt32 = (1 << bitCount) - 1
+            if accumulator & leftoverMask != 0 { return nil }
+            return output
         }
-        // The bits left over (2 or 4) are padding inside the last character; canonical text has them zero.
-        let leftoverMask: UInt32 = (1 << UInt32(bitCount)) - 1
-        if accumulator & leftoverMask != 0 { return nil }
-        return output
     }
 }

@@ -1,4 +1,3 @@
-import Foundation
 import MOMCore
 
 /// Verifies HS256 tokens on every request: cheap checks first, the signature before the payload
@@ -76,10 +75,10 @@ public struct TokenVerifier: Sendable {
         }
         let header = try Self.jsonObject(encoded, part: .header)
         guard let algorithm = header["alg"] else { throw .unsupportedAlgorithm("(missing)") }
-        guard let name = algorithm as? String else { throw .unsupportedAlgorithm("(not a string)") }
+        guard let name = algorithm.stringValue else { throw .unsupportedAlgorithm("(not a string)") }
         if name != "HS256" { throw .unsupportedAlgorithm(TokenError.sanitized(name)) }
         if let type = header["typ"] {
-            guard let typeName = type as? String, typeName.uppercased() == "JWT" else {
+            guard let typeName = type.stringValue, typeName.uppercased() == "JWT" else {
                 throw .unsupportedHeader("'typ' must be JWT")
             }
         }
@@ -104,17 +103,13 @@ public struct TokenVerifier: Sendable {
 
     private static func jsonObject(
         _ encoded: ArraySlice<UInt8>, part: TokenError.Part
-    ) throws(TokenError) -> [String: Any] {
+    ) throws(TokenError) -> [String: JSONValue] {
         guard let decoded = Base64URL.decode(utf8: encoded) else { throw .invalidBase64(part) }
-        guard let parsed = try? JSONSerialization.jsonObject(with: Data(decoded)),
-            let object = parsed as? [String: Any]
-        else {
-            throw .invalidJSON(part)
-        }
+        guard let object = JSONParser.parseObject(decoded) else { throw .invalidJSON(part) }
         return object
     }
 
-    private static func claims(from payload: [String: Any]) throws(TokenError) -> TokenClaims {
+    private static func claims(from payload: [String: JSONValue]) throws(TokenError) -> TokenClaims {
         let subject = try string(payload, "sub")
         guard (try? UserName(subject)) != nil else { throw .invalidClaim("sub") }
         guard let role = Role(rawValue: try string(payload, "role")) else { throw .invalidClaim("role") }
@@ -126,21 +121,18 @@ public struct TokenVerifier: Sendable {
             expiresAtSeconds: expiresAt, notBeforeSeconds: try integer(payload, "nbf"))
     }
 
-    private static func string(_ payload: [String: Any], _ name: String) throws(TokenError) -> String {
+    private static func string(_ payload: [String: JSONValue], _ name: String) throws(TokenError) -> String {
         guard let value = payload[name] else { throw .missingClaim(name) }
-        guard let text = value as? String else { throw .invalidClaim(name) }
+        guard let text = value.stringValue else { throw .invalidClaim(name) }
         return text
     }
 
-    /// A NumericDate claim as whole seconds, nil when absent. Foundation bridges JSON `true` to a
-    /// number, so booleans (Objective-C type "c") are refused explicitly.
-    private static func integer(_ payload: [String: Any], _ name: String) throws(TokenError) -> Int64? {
+    /// A NumericDate claim as whole seconds, nil when absent. Only an integer literal is accepted:
+    /// MOM and common libraries write whole seconds, and refusing fractions and exponents keeps
+    /// one spelling per instant.
+    private static func integer(_ payload: [String: JSONValue], _ name: String) throws(TokenError) -> Int64? {
         guard let value = payload[name] else { return nil }
-        guard let number = value as? NSNumber, number.objCType.pointee != CChar(UInt8(ascii: "c")),
-            let integer = value as? Int64
-        else {
-            throw .invalidClaim(name)
-        }
+        guard let integer = value.integerValue else { throw .invalidClaim(name) }
         return integer
     }
 }

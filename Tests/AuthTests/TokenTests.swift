@@ -240,3 +240,15 @@ struct TokenTests {
         }
     }
 }
+
+@Suite("JWT payload edge cases")
+struct TokenPayloadEdgeTests {
+    @Test("a payload with a duplicated claim is refused as invalid JSON")
+    func duplicateClaim() {
+        let key = try! SigningKey(secret: "test-secret-that-is-long-enough-0123456789")
+        let verifier = TokenVerifier(key: key, clock: ManualClock())
+        let payload = #"{"sub":"alice","role":"consumer","role":"admin","iss":"mom","iat":1700000000,"exp":1700003600}"#
+        let token = TokenIssuer.sign(headerJSON: TokenIssuer.headerJSON, payloadJSON: payload, key: key)
+        #expect(throws: TokenError.invalidJSON(.payload)) { try verifier.verify(token) }
+    }
+}

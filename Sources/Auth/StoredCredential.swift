@@ -1,7 +1,7 @@
 /// A password hash as stored: salt, iteration count and PBKDF2 output.
 ///
-/// Deliberately not `CustomStringConvertible`-friendly: its description is redacted, so an
-/// accidental `print` or string interpolation cannot write the salt or hash anywhere.
+/// Its description is redacted, so an accidental `print` or string interpolation cannot write
+/// the salt or hash anywhere.
 struct StoredCredential: CustomStringConvertible, CustomDebugStringConvertible {
     var salt: [UInt8]
     var hash: [UInt8]

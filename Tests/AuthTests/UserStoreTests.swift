@@ -1,6 +1,7 @@
 @testable import Auth
 import Foundation
 import MOMCore
+import Synchronization
 import Testing
 
 /// Most tests use a cheap policy so they do not spend 100 ms per hash; the production floor has
@@ -84,9 +85,34 @@ struct UserStoreTests {
         let path = directory + "/users.db"
         #expect(FileManager.default.createFile(atPath: path, contents: nil))
         #expect(chmod(path, 0o644) == 0)
+        // An empty journal left beside it (as after a crash) is made private before SQLite reads it.
+        #expect(FileManager.default.createFile(atPath: path + "-journal", contents: nil))
+        #expect(chmod(path + "-journal", 0o644) == 0)
         let store = try openStore()
         #expect(store.repairedFileMode == 0o644)
         #expect(try permissionBits(path) == 0o600)
+        if FileManager.default.fileExists(atPath: path + "-journal") {
+            #expect(try permissionBits(path + "-journal") == 0o600)
+        }
+        try store.add(name: "alice", password: "pw", role: .admin)
+        #expect(try store.list().map(\.name) == ["alice"])
+    }
+
+    @Test("concurrent logins and writes from several threads are serialized safely")
+    func concurrentUse() throws {
+        defer { removeDirectory(directory) }
+        let store = try openStore()
+        for index in 0..<4 { try store.add(name: "user\(index)", password: "pw\(index)", role: .consumer) }
+        let failures = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 8) { worker in
+            let index = worker % 4
+            for _ in 0..<10 {
+                let verified = (try? store.verify(name: "user\(index)", password: "pw\(index)")) != nil
+                let listed = (try? store.list().count) == 4
+                if !verified || !listed { failures.withLock { $0 += 1 } }
+            }
+        }
+        #expect(failures.withLock { $0 } == 0)
     }
 
     @Test("a symbolic link, a directory, or a missing file when not creating, is refused")

@@ -35,6 +35,7 @@ public struct TokenIssuer: Sendable {
     }
 
     /// Issues a token for `subject` (a user name) with `role`, valid from now for the lifetime.
+    /// The verifier accepts only subjects that are valid `UserName`s, so pass a verified user's name.
     public func issue(subject: String, role: Role) -> IssuedToken {
         let now = WallTime.seconds(clock)
         let claims = TokenClaims(

@@ -50,6 +50,20 @@ public enum UserStoreError: Error, Sendable, Equatable, CustomStringConvertible 
         }
     }
 
+    /// The text to send to an unauthenticated client. Failed logins all read the same, whatever
+    /// the cause, and server-side failures do not reveal paths or SQLite details; the full
+    /// `description` is for the operator's log.
+    public var clientMessage: String {
+        switch self {
+        case .invalidCredentials, .weakStoredHash, .corruptRecord:
+            return UserStoreError.invalidCredentials.description
+        case .databaseMissing, .insecureFile, .fileSystem, .database:
+            return "the users database is unavailable; see the server log"
+        case .invalidName, .invalidPassword, .userExists, .userNotFound, .weakPasswordPolicy:
+            return description
+        }
+    }
+
     public var description: String {
         switch self {
         case .invalidName(let reason):

@@ -242,3 +242,27 @@ struct UserStoreLeakTests {
         }
     }
 }
+
+@Suite("login: password check then token")
+struct AuthenticatorTests {
+    @Test("a correct login yields a token carrying the stored role; failures all read the same to clients")
+    func login() throws {
+        let directory = try makeTemporaryDirectory()
+        defer { removeDirectory(directory) }
+        let clock = ManualClock()
+        let key = try SigningKey(secret: "test-secret-that-is-long-enough-0123456789")
+        let store = try UserStore(path: directory + "/users.db", policy: fastPolicy, clock: clock)
+        try store.add(name: "paula", password: "pw", role: .producer)
+        let authenticator = Authenticator(store: store, issuer: TokenIssuer(key: key, clock: clock))
+        let issued = try authenticator.login(name: "paula", password: "pw")
+        let claims = try TokenVerifier(key: key, clock: clock).verify(issued.token)
+        #expect(claims.subject == "paula" && claims.role == .producer)
+        #expect(throws: UserStoreError.invalidCredentials) { try authenticator.login(name: "paula", password: "no") }
+        let generic = UserStoreError.invalidCredentials.clientMessage
+        #expect(UserStoreError.weakStoredHash(user: "paula", iterations: 1).clientMessage == generic)
+        #expect(UserStoreError.corruptRecord(user: "paula", reason: "x").clientMessage == generic)
+        let databaseError = UserStoreError.database(path: "/secret/path.db", operation: "step", code: 5, message: "locked")
+        #expect(!databaseError.clientMessage.contains("/secret/path.db"))
+        #expect(databaseError.httpStatus == 500 && UserStoreError.invalidCredentials.httpStatus == 401)
+    }
+}

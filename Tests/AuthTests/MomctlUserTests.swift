@@ -68,8 +68,11 @@ struct MomctlUserTests {
         #expect(again.status == 1)
         #expect(again.error.contains("user 'alice' already exists"))
 
+        #expect(chmod(database, 0o644) == 0)
         let table = try momctl(["user", "list", "--users-db", database])
         #expect(table.status == 0)
+        #expect(table.error.contains("had mode 0644; changed it to 0600"))
+        #expect(try permissionBits(database) == 0o600)
         #expect(table.output.contains("NAME") && table.output.contains("alice") && table.output.contains("admin"))
 
         let json = try momctl(["user", "list", "--users-db", database, "--output", "json"])

@@ -1,0 +1,78 @@
+import MOMCore
+
+/// The kinds of message Raft nodes exchange. Local inputs (tick, propose, campaign) are RawNode
+/// methods, not messages, so every kind here can travel on the wire.
+public enum MessageKind: UInt8, Sendable, CaseIterable {
+    case preVote = 0
+    case preVoteResponse = 1
+    case vote = 2
+    case voteResponse = 3
+    /// Entries after (`logTerm`, `index`), and the leader's commit index.
+    case append = 4
+    /// `index` is the follower's last index on success; on reject, `rejectHint`/`logTerm` say
+    /// where the follower's log might match (fast backtracking).
+    case appendResponse = 5
+    case heartbeat = 6
+    case heartbeatResponse = 7
+    case snapshot = 8
+    /// Leadership transfer: "campaign now, skipping pre-vote and the leader lease".
+    case timeoutNow = 9
+    /// A follower forwards a ReadIndex request (id in `context`) to its leader.
+    case readIndex = 10
+    case readIndexResponse = 11
+    /// A follower forwards a leadership-transfer request to its leader; `from` is the transferee.
+    case transferLeader = 12
+}
+
+/// One Raft message. Field meanings follow etcd's raftpb.Message.
+public struct Message: Equatable, Sendable {
+    public var kind: MessageKind
+    public var from: NodeID
+    public var to: NodeID
+    public var term: Term
+    /// Term of the entry at `index` (append); last log term (votes); the hint term on a rejected
+    /// append response (the follower's term at `rejectHint`).
+    public var logTerm: Term
+    public var index: LogIndex
+    public var entries: [Entry]
+    public var commit: LogIndex
+    public var reject: Bool
+    public var rejectHint: LogIndex
+    public var snapshot: Snapshot?
+    /// ReadIndex request id; `Message.transferContext` on a vote caused by leadership transfer.
+    public var context: [UInt8]
+
+    public init(
+        kind: MessageKind, from: NodeID, to: NodeID, term: Term = .zero, logTerm: Term = .zero,
+        index: LogIndex = .zero, entries: [Entry] = [], commit: LogIndex = .zero, reject: Bool = false,
+        rejectHint: LogIndex = .zero, snapshot: Snapshot? = nil, context: [UInt8] = []
+    ) {
+        self.kind = kind
+        self.from = from
+        self.to = to
+        self.term = term
+        self.logTerm = logTerm
+        self.index = index
+        self.entries = entries
+        self.commit = commit
+        self.reject = reject
+        self.rejectHint = rejectHint
+        self.snapshot = snapshot
+        self.context = context
+    }
+
+    /// Marks a (pre-)vote request sent because of leadership transfer: voters grant it even
+    /// while they still hear from a leader (etcd's campaignTransfer).
+    public static let transferContext: [UInt8] = Array("transfer".utf8)
+
+    /// Responses are ignored when they come from a node outside the configuration.
+    var isResponse: Bool {
+        switch kind {
+        case .preVoteResponse, .voteResponse, .appendResponse, .heartbeatResponse,
+             .readIndexResponse:
+            return true
+        default:
+            return false
+        }
+    }
+}

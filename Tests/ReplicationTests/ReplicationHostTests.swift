@@ -1,0 +1,111 @@
+import Glibc
+import MOMCore
+import Raft
+import SystemIO
+import Testing
+@testable import Replication
+
+@Suite struct ReplicationHostTests {
+    struct Node {
+        let host: ReplicationHost
+        let machines: [GroupID: RecordingStateMachine]
+    }
+
+    static func startCluster(nodes: Int, groups: [GroupID], links: LocalLinks) throws -> [Node] {
+        var settings = ReplicationHost.Settings()
+        settings.tickMilliseconds = 10
+        settings.proposalTimeoutMilliseconds = 2_000
+        let voters = Set((1...nodes).map { NodeID(UInt64($0)) })
+        var cluster: [Node] = []
+        for id in voters.sorted() {
+            let host = ReplicationHost(nodeID: id, link: links.link(for: id), clock: SystemClock(), randomSeed: id.rawValue, settings: settings)
+            links.register(host)
+            host.start()
+            var machines: [GroupID: RecordingStateMachine] = [:]
+            for group in groups {
+                let machine = RecordingStateMachine()
+                machines[group] = machine
+                let added = Outcome<Bool>()
+                host.addGroup(group, log: MemoryGroupLog(), stateMachine: machine, bootstrap: Configuration(voters: voters)) {
+                    added.set((try? $0.get()) != nil)
+                }
+                #expect(added.wait() == true, "group \(group) added on \(id)")
+            }
+            cluster.append(Node(host: host, machines: machines))
+        }
+        return cluster
+    }
+
+    static func leader(of group: GroupID, in cluster: [Node]) -> Node? {
+        cluster.first { $0.host.status(of: group)?.role == .leader }
+    }
+
+    static func propose(_ data: [UInt8], to group: GroupID, on node: Node) -> Result<ClosedRange<LogIndex>, ReplicationError>? {
+        let outcome = Outcome<Result<ClosedRange<LogIndex>, ReplicationError>>()
+        node.host.propose(group, entries: [data]) { outcome.set($0) }
+        return outcome.wait()
+    }
+
+    @Test func electsLeadersAndReplicatesEveryGroup() throws {
+        let links = LocalLinks()
+        let groups = (1...4).map { GroupID(UInt64($0)) }
+        let cluster = try Self.startCluster(nodes: 3, groups: groups, links: links)
+        defer { cluster.forEach { $0.host.stop() } }
+
+        for group in groups {
+            #expect(eventually { Self.leader(of: group, in: cluster) != nil }, "group \(group) elects a leader")
+            let leader = try #require(Self.leader(of: group, in: cluster))
+            let payload = Array("hello \(group)".utf8)
+            let result = try #require(Self.propose(payload, to: group, on: leader))
+            #expect((try? result.get()) != nil, "proposal commits: \(result)")
+            for node in cluster {
+                #expect(eventually { node.machines[group]!.payloads == [payload] }, "node \(node.host.nodeID) applies it")
+            }
+        }
+    }
+
+    @Test func followerRefusesProposalsAndNamesTheLeader() throws {
+        let links = LocalLinks()
+        let group = GroupID(9)
+        let cluster = try Self.startCluster(nodes: 3, groups: [group], links: links)
+        defer { cluster.forEach { $0.host.stop() } }
+        #expect(eventually { Self.leader(of: group, in: cluster) != nil })
+        let leader = try #require(Self.leader(of: group, in: cluster))
+        let follower = try #require(cluster.first { $0.host.nodeID != leader.host.nodeID })
+        #expect(eventually { follower.host.status(of: group)?.leader == leader.host.nodeID })
+        let result = Self.propose([1], to: group, on: follower)
+        #expect(result == .failure(.notLeader(leader: leader.host.nodeID)))
+    }
+
+    @Test func isolatedLeaderIsReplacedAndNothingCommittedIsLost() throws {
+        let links = LocalLinks()
+        let group = GroupID(3)
+        let cluster = try Self.startCluster(nodes: 3, groups: [group], links: links)
+        defer { cluster.forEach { $0.host.stop() } }
+        #expect(eventually { Self.leader(of: group, in: cluster) != nil })
+        let oldLeader = try #require(Self.leader(of: group, in: cluster))
+        var committed: [[UInt8]] = []
+        for i in 0..<20 {
+            let data = Array("before-\(i)".utf8)
+            if case .success = Self.propose(data, to: group, on: oldLeader) { committed.append(data) }
+        }
+        #expect(committed.count == 20)
+
+        links.isolate(oldLeader.host.nodeID)
+        let others = cluster.filter { $0.host.nodeID != oldLeader.host.nodeID }
+        #expect(eventually { others.contains { $0.host.status(of: group)?.role == .leader } }, "a new leader is elected")
+        let newLeader = try #require(others.first { $0.host.status(of: group)?.role == .leader })
+        // The isolated leader cannot commit: its proposal times out or is refused, never acked.
+        let stranded = Self.propose(Array("stranded".utf8), to: group, on: oldLeader)
+        if case .success = stranded { Issue.record("an isolated leader acknowledged a write") }
+        for i in 0..<20 {
+            let data = Array("after-\(i)".utf8)
+            if case .success = Self.propose(data, to: group, on: newLeader) { committed.append(data) }
+        }
+        links.heal(oldLeader.host.nodeID)
+        for node in cluster {
+            #expect(eventually { Array(node.machines[group]!.payloads.filter { $0 != Array("stranded".utf8) }) == committed },
+                    "node \(node.host.nodeID) holds every acknowledged entry in order")
+        }
+    }
+}

@@ -49,6 +49,12 @@ struct Inflights {
         if count == 0 { start = 0 }
     }
 
+    /// Frees the oldest message, to unblock a window whose messages may all have been lost.
+    mutating func freeFirst() {
+        guard count > 0 else { return }
+        free(upTo: buffer[start].index)
+    }
+
     mutating func reset() {
         start = 0
         count = 0

@@ -16,6 +16,8 @@ struct Progress {
     var recentActive = false
     /// In probe state: one append was sent and no reply or heartbeat reply came yet.
     var probeSent = false
+    /// The commit index last sent to the peer; an empty append only goes out to raise it.
+    private(set) var sentCommit: LogIndex = .zero
     var inflights: Inflights
     var isLearner: Bool
 
@@ -74,11 +76,14 @@ struct Progress {
             // Only a rejection above match is news; it means an append was lost or reordered.
             if rejected <= match { return false }
             next = match.next
+            sentCommit = min(sentCommit, next.previous)
             return true
         }
         // In probe state only the reply to the last probe counts.
         if next.previous != rejected { return false }
         next = max(min(rejected, matchHint.next), match.next)
+        // The follower cannot have applied a commit index beyond what it is known to hold.
+        sentCommit = min(sentCommit, next.previous)
         probeSent = false
         return true
     }
@@ -97,6 +102,11 @@ struct Progress {
             preconditionFailure("sending entries in snapshot state")
         }
     }
+
+    mutating func sentCommit(_ commit: LogIndex) { sentCommit = max(sentCommit, commit) }
+
+    /// Whether an (empty) append would teach the peer a higher commit index.
+    func canRaiseCommit(to commit: LogIndex) -> Bool { commit > sentCommit && sentCommit < next.previous }
 
     /// Whether the leader must hold off sending appends to this peer.
     var isPaused: Bool {

@@ -14,13 +14,16 @@ public protocol GroupLog: RaftStorage {
     func install(_ snapshot: Snapshot) throws
     /// Makes everything written so far durable (fdatasync). One call covers many appends.
     func sync() throws
+    /// Records the initial configuration of a brand-new, empty log (durable on return), so every
+    /// replica of a new group starts from the same voters, like etcd's initial cluster.
+    func bootstrap(_ configuration: Configuration) throws
     /// Discards entries before `index` (retention); they are covered by `snapshot`.
     func compact(before index: LogIndex, snapshot: Snapshot) throws
 }
 
 /// An in-memory `GroupLog` for tests and the simulator: durable means "in memory".
 public final class MemoryGroupLog: GroupLog {
-    public let storage: MemoryStorage
+    public private(set) var storage: MemoryStorage
 
     public init(storage: MemoryStorage = MemoryStorage()) { self.storage = storage }
 
@@ -37,6 +40,12 @@ public final class MemoryGroupLog: GroupLog {
     public func save(_ hardState: HardState) throws { storage.setHardState(hardState) }
     public func install(_ snapshot: Snapshot) throws { try storage.applySnapshot(snapshot) }
     public func sync() throws {}
+    public func bootstrap(_ configuration: Configuration) throws {
+        let last = try lastIndex()
+        precondition(last == .zero, "bootstrap of a log that holds entries")
+        let metadata = SnapshotMetadata(index: .zero, term: .zero, configuration: configuration)
+        storage = MemoryStorage(snapshot: Snapshot(metadata: metadata, data: []))
+    }
     public func compact(before index: LogIndex, snapshot: Snapshot) throws {
         try storage.compact(upTo: index.previous)
     }

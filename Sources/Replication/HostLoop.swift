@@ -81,11 +81,8 @@ extension ReplicationHost {
 
     private func addGroup(_ id: GroupID, log: any GroupLog, stateMachine: any GroupStateMachine, bootstrap: Configuration?) throws {
         guard groups[id] == nil else { return }
-        if let bootstrap, try log.lastIndex() == .zero, try log.snapshot().metadata.index == .zero {
-            // A brand-new group starts from a synthetic snapshot at index 0 that names its voters,
-            // so every replica begins with the same configuration (etcd's initial cluster).
-            try log.install(Snapshot(metadata: SnapshotMetadata(index: .zero, term: .zero, configuration: bootstrap), data: []))
-            try log.sync()
+        if let bootstrap, try log.lastIndex() == .zero, try log.initialState().1.members.isEmpty {
+            try log.bootstrap(bootstrap)
         }
         var config = RaftConfig(id: nodeID, limits: settings.limits)
         config.electionTicks = settings.electionTicks

@@ -109,3 +109,27 @@ import Testing
         }
     }
 }
+
+@Suite struct LeadershipHandOverTests {
+    @Test func handOverLeavesTheNodeLeadingNothing() throws {
+        let links = LocalLinks()
+        let groups = (1...3).map { GroupID(UInt64($0)) }
+        let cluster = try ReplicationHostTests.startCluster(nodes: 3, groups: groups, links: links)
+        defer { cluster.forEach { $0.host.stop() } }
+        for group in groups {
+            #expect(eventually { ReplicationHostTests.leader(of: group, in: cluster) != nil })
+        }
+        // Make node 1 lead everything, then ask it to hand over.
+        let first = cluster[0]
+        for group in groups where first.host.status(of: group)?.role != .leader {
+            let leader = try #require(ReplicationHostTests.leader(of: group, in: cluster))
+            leader.host.transferLeadership(group, to: first.host.nodeID)
+        }
+        #expect(eventually { groups.allSatisfy { first.host.status(of: $0)?.role == .leader } })
+        #expect(first.host.handOverLeadership(timeoutMilliseconds: 5_000))
+        for group in groups {
+            #expect(first.host.status(of: group)?.role != .leader)
+            #expect(eventually { cluster.dropFirst().contains { $0.host.status(of: group)?.role == .leader } })
+        }
+    }
+}

@@ -55,6 +55,7 @@ let package = Package(
         .testTarget(name: "AuthTests", dependencies: ["Auth"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Raft", "SystemIO"]),
         .testTarget(name: "IntegrationTests", dependencies: ["SystemIO"]),
+        .testTarget(name: "BrokerTests", dependencies: ["Broker"]),
     ],
     swiftLanguageModes: [.v6]
 )

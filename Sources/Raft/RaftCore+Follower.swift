@@ -48,8 +48,9 @@ extension RaftCore {
             becomeFollower(term: term.next, leader: nil)
             return false
         }
-        // A snapshot that does not include us cannot be right for us; ignore it.
-        guard metadata.configuration.members.contains(id) else { return false }
+        // A snapshot may predate our addition (a new learner catching up from the log start):
+        // the configuration entries after it add us. etcd refuses such snapshots; we accept
+        // them so a host need not cut a fresh snapshot for every new member.
         if log.matchTerm(metadata.index, metadata.term) {
             // We already hold the snapshot's last entry: just fast-forward the commit index.
             log.commit(to: metadata.index)

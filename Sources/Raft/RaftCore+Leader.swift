@@ -98,6 +98,8 @@ extension RaftCore {
         precondition(!snapshot.isEmpty, "entries were compacted but there is no snapshot")
         send(Message(kind: .snapshot, from: id, to: peer, snapshot: snapshot))
         tracker.progress[peer]!.becomeSnapshot(index: snapshot.metadata.index)
+        // Installing it commits through its index on the follower.
+        tracker.progress[peer]!.sentCommit(snapshot.metadata.index)
         return true
     }
 

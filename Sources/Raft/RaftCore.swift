@@ -45,6 +45,7 @@ final class RaftCore {
         self.config = config
         self.random = random
         self.log = RaftLog(storage: storage, committedEntriesBytesMax: config.committedEntriesBytesMax)
+        log.refusesCommittedConflicts = !config.plantedBugs.isEmpty
         self.tracker = ProgressTracker(inflightMessagesMax: config.inflightMessagesMax, inflightBytesMax: config.inflightBytesMax)
         self.readOnly = ReadOnly(pendingMax: config.pendingReadsMax)
         let (hardState, configuration) = try storage.initialState()

@@ -13,6 +13,10 @@ struct RaftLog {
     private(set) var applied: LogIndex
     /// Committed bytes handed out per Ready (at least one entry).
     let committedEntriesBytesMax: Int
+    /// TEST-ONLY (planted bugs): a leader may then send entries that conflict with our
+    /// committed ones. Instead of trapping, we refuse them, so the simulator's checkers (not a
+    /// crash) report the broken safety.
+    var refusesCommittedConflicts = false
 
     init(storage: any RaftStorage, committedEntriesBytesMax: Int) {
         self.storage = storage
@@ -66,6 +70,7 @@ struct RaftLog {
         guard matchTerm(index, logTerm) else { return nil }
         let lastNew = index.advanced(by: UInt64(entries.count))
         if let conflict = findConflict(entries) {
+            if conflict <= committed && refusesCommittedConflicts { return nil }
             precondition(conflict > committed, "entry \(conflict) conflicts with committed entry (committed \(committed))")
             let skip = Int(conflict.rawValue - index.rawValue - 1)
             append(Array(entries[skip...]))

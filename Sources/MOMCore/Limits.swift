@@ -50,6 +50,12 @@ public struct Limits: Sendable {
     public var producersPerPartitionMax: Int = 10_000
     public var producerBatchesRememberedMax: Int = 5
 
+    // Coordination (ZooKeeper registry and group membership)
+    public var coordinationValueBytesMax: Int = 64 << 10
+    public var coordinationChildrenMax: Int = 100_000
+    public var coordinationWatchersMax: Int = 65_536
+    public var groupMembersMax: Int = 64
+
     public init() {}
 
     /// The production defaults.

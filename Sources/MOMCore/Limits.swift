@@ -40,6 +40,7 @@ public struct Limits: Sendable {
     public var catalogGroupsMax: Int = 100_000
     public var exchangesMax: Int = 10_000
     public var bindingsPerExchangeMax: Int = 10_000
+    public var catalogBindingsMax: Int = 100_000
     public var subscriptionsPerTopicMax: Int = 1_000
     public var bindingKeyBytesMax: Int = 255
     public var recordHeaderNameBytesMax: Int = 255

@@ -105,6 +105,8 @@ import Testing
                 #expect(restarted.apply(command) == results[index], "MOM_SEED=\(seed) command \(index)")
             }
             #expect(restarted == leader, "MOM_SEED=\(seed)")
+            let bindings = leader.exchanges.reduce(0) { $0 + (leader.bindings(exchange: $1.name)?.count ?? 0) }
+            #expect(leader.bindingCount == bindings && restarted.bindingCount == bindings, "MOM_SEED=\(seed)")
             #expect(results.contains { (try? $0.get()) != nil }, "MOM_SEED=\(seed): the log did something")
         }
     }

@@ -21,6 +21,8 @@ struct Catalog: Equatable, Sendable {
     private(set) var nextGroupID = GroupID(1)
     private(set) var nextBindingID = BindingID(1)
     private(set) var nextSubscriptionID: UInt64 = 1
+    /// Bindings over all exchanges, kept so the catalog-wide bound is O(1) to check.
+    private(set) var bindingCount = 0
 
     init(limits: Limits = .standard) { self.limits = limits }
 
@@ -109,12 +111,14 @@ struct Catalog: Equatable, Sendable {
             exchangesByName[name] = nil
             var outcome = CatalogOutcome()
             outcome.removedBindings = bindingsByExchange.removeValue(forKey: name) ?? []
+            bindingCount -= outcome.removedBindings.count
             return outcome
         case .addBinding(let add): return insertBinding(add)
         case .removeBinding(let exchange, let id):
             var outcome = CatalogOutcome()
             if let index = bindingsByExchange[exchange]?.firstIndex(where: { $0.id == id }) {
                 outcome.removedBindings = [bindingsByExchange[exchange]!.remove(at: index)]
+                bindingCount -= 1
             }
             dropIfEmpty(bindingsOf: exchange)
             return outcome
@@ -217,6 +221,7 @@ struct Catalog: Equatable, Sendable {
             }
             dropIfEmpty(bindingsOf: exchange)
         }
+        bindingCount -= removed.count
         return removed
     }
 
@@ -232,6 +237,7 @@ struct Catalog: Equatable, Sendable {
             destinationType: add.destinationType, bindingKey: add.bindingKey)
         nextBindingID = BindingID(nextBindingID.rawValue + 1)
         bindingsByExchange[add.exchange, default: []].append(binding)
+        bindingCount += 1
         var outcome = CatalogOutcome()
         outcome.binding = binding
         return outcome
@@ -268,6 +274,7 @@ extension Catalog {
         }
         for exchange in exchanges { exchangesByName[exchange.name] = exchange }
         for binding in bindings { bindingsByExchange[binding.exchange, default: []].append(binding) }
+        bindingCount = bindings.count
         for subscription in subscriptions {
             subscriptionsByTopic[subscription.topic, default: [:]][subscription.name] = subscription
         }

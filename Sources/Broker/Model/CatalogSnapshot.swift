@@ -132,7 +132,7 @@ enum CatalogSnapshot {
     }
 
     private static func decodeBindings(from reader: inout BinaryReader, limits: Limits) throws -> [Binding] {
-        let count = try reader.readCount(limit: limits.exchangesMax * limits.bindingsPerExchangeMax)
+        let count = try reader.readCount(limit: limits.catalogBindingsMax)
         var bindings: [Binding] = []
         for _ in 0..<count {
             bindings.append(Binding(

@@ -145,6 +145,9 @@ extension Catalog {
         guard existing.count < limits.bindingsPerExchangeMax else {
             throw .badRequest("exchange '\(add.exchange)' already has the maximum of \(limits.bindingsPerExchangeMax) bindings; remove some first")
         }
+        guard bindingCount < limits.catalogBindingsMax else {
+            throw .badRequest("the catalog already holds the maximum of \(limits.catalogBindingsMax) bindings; remove some first")
+        }
     }
 
     func validateRemoveBinding(exchange: String, id: BindingID) throws(ModelError) {

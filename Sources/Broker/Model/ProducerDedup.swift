@@ -21,10 +21,29 @@ struct ProducerDedup: Equatable, Sendable {
         let offset: Offset
     }
 
+    /// Records `firstIndex + i` at `firstOffset + i` for i in 0..<count. A request's records
+    /// are usually appended back to back, so a whole batch is typically one run.
+    struct BatchRun: Hashable, Sendable {
+        let firstIndex: UInt32
+        let firstOffset: Offset
+        var count: UInt32
+    }
+
     struct Batch: Hashable, Sendable {
         let sequence: UInt64
-        /// Ascending by `indexInBatch`, without duplicates.
-        var records: [BatchRecord]
+        /// Ascending by `firstIndex`, disjoint.
+        var runs: [BatchRun]
+
+        /// The batch's records, ascending by `indexInBatch`.
+        var records: [BatchRecord] {
+            runs.flatMap { run in
+                (0..<run.count).map { BatchRecord(indexInBatch: run.firstIndex + $0, offset: run.firstOffset.advanced(by: UInt64($0))) }
+            }
+        }
+
+        func contains(index: UInt32) -> Bool {
+            runs.contains { index >= $0.firstIndex && index - $0.firstIndex < $0.count }
+        }
     }
 
     struct ProducerState: Hashable, Sendable {
@@ -77,15 +96,28 @@ struct ProducerDedup: Equatable, Sendable {
         if let index = state.batches.firstIndex(where: { $0.sequence == sequence }) {
             // A second write of the same (sequence, index) is a duplicate in the log (two racing
             // retries); the first offset stays the answer.
-            guard !state.batches[index].records.contains(where: { $0.indexInBatch == record.indexInBatch }) else { return }
-            state.batches[index].records.append(record)
-            state.batches[index].records.sort { $0.indexInBatch < $1.indexInBatch }
+            guard !state.batches[index].contains(index: record.indexInBatch) else { return }
+            add(record, to: &state.batches[index])
             return
         }
         let insertAt = state.batches.firstIndex { $0.sequence > sequence } ?? state.batches.count
         if insertAt == 0 && state.batches.count >= limits.producerBatchesRememberedMax { return }
-        state.batches.insert(Batch(sequence: sequence, records: [record]), at: insertAt)
+        let run = BatchRun(firstIndex: record.indexInBatch, firstOffset: record.offset, count: 1)
+        state.batches.insert(Batch(sequence: sequence, runs: [run]), at: insertAt)
         if state.batches.count > limits.producerBatchesRememberedMax { state.batches.removeFirst() }
+    }
+
+    /// Extends the run the record continues (the usual case: the last run), or starts one.
+    private func add(_ record: BatchRecord, to batch: inout Batch) {
+        if let last = batch.runs.last, last.count < UInt32.max, record.indexInBatch > last.firstIndex,
+           record.indexInBatch - last.firstIndex == last.count,
+           record.offset.rawValue &- last.firstOffset.rawValue == UInt64(last.count) {
+            batch.runs[batch.runs.count - 1].count += 1
+            return
+        }
+        let run = BatchRun(firstIndex: record.indexInBatch, firstOffset: record.offset, count: 1)
+        let insertAt = batch.runs.firstIndex { $0.firstIndex > record.indexInBatch } ?? batch.runs.count
+        batch.runs.insert(run, at: insertAt)
     }
 
     private mutating func evictIfFull() {

@@ -118,23 +118,46 @@ struct QueuePartitionState: Equatable, Sendable {
     }
 
     /// Up to `max` offsets a receiver may claim now, ascending: redeliveries (expired claims with
-    /// deliveries left) and never-delivered messages. O(tracked + max). Pure: claiming needs a
-    /// `queueClaim` record.
-    func available(nowMilliseconds: UInt64, max: Int) -> [Offset] {
+    /// deliveries left) and never-delivered messages. `excluding` lets the leader leave out
+    /// offsets of claims it has proposed but not yet applied, so concurrent receives do not
+    /// propose the same messages (the second claim would be rejected at apply and deliver fewer).
+    /// O(tracked + max). Pure: claiming needs a `queueClaim` record.
+    func available(nowMilliseconds: UInt64, max: Int, excluding: Set<Offset> = []) -> [Offset] {
         guard max > 0 else { return [] }
         var redeliveries: [UInt64] = []
-        for offset in trackedOrder[trackedOrderHead...] where redeliveries.count < max {
-            if let message = tracked[offset], isRedeliverable(message, nowMilliseconds: nowMilliseconds) {
+        for offset in trackedOrder[trackedOrderHead...] {
+            if redeliveries.count == max { break }
+            if let message = tracked[offset], isRedeliverable(message, nowMilliseconds: nowMilliseconds),
+               !excluding.contains(Offset(offset)) {
                 redeliveries.append(offset)
             }
         }
         var fresh: [UInt64] = []
-        let room = Swift.max(0, limits.queueTrackedMessagesMax - tracked.count)
-        let freshMax = Swift.min(max, room)
-        for run in undeliveredRuns where fresh.count < freshMax {
-            for offset in run where fresh.count < freshMax { fresh.append(offset) }
+        let pendingFresh = excluding.count { tracked[$0.rawValue] == nil }
+        let freshMax = Swift.min(max, Swift.max(0, limits.queueTrackedMessagesMax - tracked.count - pendingFresh))
+        // Explicit breaks: a run can hold millions of offsets, and a `where` clause would still
+        // visit every one of them.
+        runs: for run in undeliveredRuns {
+            for offset in run {
+                if fresh.count >= freshMax { break runs }
+                if !excluding.contains(Offset(offset)) { fresh.append(offset) }
+            }
         }
         return (redeliveries + fresh).sorted().prefix(max).map { Offset($0) }
+    }
+
+    /// The claim record a leader proposes for a receive of up to `max` messages, or nil when
+    /// nothing is available. At most `Limits.queueBatchMessagesMax` offsets, so it always decodes.
+    func proposeClaim(
+        nowMilliseconds: UInt64, max: Int, ackTimeoutMilliseconds: UInt64, claimID: UInt64, excluding: Set<Offset> = []
+    ) -> QueueClaim? {
+        let offsets = available(
+            nowMilliseconds: nowMilliseconds, max: Swift.min(max, limits.queueBatchMessagesMax), excluding: excluding)
+        guard !offsets.isEmpty else { return nil }
+        let (deadline, overflow) = nowMilliseconds.addingReportingOverflow(ackTimeoutMilliseconds)
+        return QueueClaim(
+            claimID: claimID, claimedAtMilliseconds: nowMilliseconds,
+            deadlineMilliseconds: overflow ? .max : deadline, offsets: offsets)
     }
 
     /// Offsets whose last claim expired with no deliveries left: the broker copies each to
@@ -142,7 +165,8 @@ struct QueuePartitionState: Equatable, Sendable {
     func needsDeadLetter(nowMilliseconds: UInt64, max: Int) -> [Offset] {
         guard maxDeliveries != nil else { return [] }
         var result: [Offset] = []
-        for offset in trackedOrder[trackedOrderHead...] where result.count < max {
+        for offset in trackedOrder[trackedOrderHead...] {
+            if result.count >= max { break }
             if let message = tracked[offset], isExhausted(message), message.deadlineMilliseconds <= nowMilliseconds {
                 result.append(Offset(offset))
             }

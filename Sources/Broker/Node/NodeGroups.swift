@@ -13,7 +13,7 @@ final class NodeGroups: @unchecked Sendable {
     weak var host: ReplicationHost?
     private let lock = ConditionMutex()
     /// Partition state machines by group, for handlers (read on the loop thread only).
-    private var machines: [GroupID: PartitionStateMachine] = [:]
+    private var machines: [GroupID: PartitionGroupMachine] = [:]
     private var owners: [GroupID: GroupOwner] = [:]
 
     init(nodeID: NodeID, limits: Limits, factory: any GroupLogFactory) {
@@ -23,7 +23,7 @@ final class NodeGroups: @unchecked Sendable {
     }
 
     /// Loop thread: the state machine of a hosted partition group.
-    func machine(for group: GroupID) -> PartitionStateMachine? { machines[group] }
+    func machine(for group: GroupID) -> PartitionGroupMachine? { machines[group] }
 
     /// Any thread: the owner of a hosted group.
     func owner(of group: GroupID) -> GroupOwner? { lock.withLock { owners[group] } }
@@ -47,7 +47,7 @@ final class NodeGroups: @unchecked Sendable {
         var maxDeliveries: Int?
         let isQueue = owner.destinationType == .queue
         if isQueue { maxDeliveries = catalog.queue(owner.name)?.maxDeliveries }
-        let machine = PartitionStateMachine(owner: owner, isQueue: isQueue, maxDeliveries: maxDeliveries, limits: limits)
+        let machine = PartitionGroupMachine(owner: owner, isQueue: isQueue, maxDeliveries: maxDeliveries, limits: limits)
         do {
             let log = try factory.openLog(for: assignment.group, owner: owner)
             machines[assignment.group] = machine

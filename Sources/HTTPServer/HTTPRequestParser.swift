@@ -169,7 +169,7 @@ public struct HTTPRequestParser: Sendable {
     }
 
     /// `field-name ":" OWS field-value OWS`; nil if malformed.
-    private static func parseField(_ line: UnsafeBufferPointer<UInt8>) -> (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>)? {
+    static func parseField(_ line: UnsafeBufferPointer<UInt8>) -> (UnsafeBufferPointer<UInt8>, UnsafeBufferPointer<UInt8>)? {
         guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > 0 else { return nil }
         let name = UnsafeBufferPointer(rebasing: line[..<colon])
         guard name.allSatisfy(HTTPSyntax.isTokenByte) else { return nil }  // also rejects obs-fold and "name :"

@@ -17,6 +17,8 @@ public final class BrokerNode: @unchecked Sendable {
     let groups: NodeGroups
     let peers = PeerDirectory()
     private var watchTask: Task<Void, Never>?
+    /// Idempotent requests being written (loop thread only): a concurrent identical retry waits.
+    var inflightProducers: Set<ProducerKey> = []
     /// Called when the live-node set changes, to re-dial peers.
     var onPeersChanged: (@Sendable ([NodeID: SocketAddress]) -> Void)?
 

@@ -22,4 +22,11 @@ static inline void mom_zoo_set_log(int level) {
     zoo_set_debug_level((ZooLogLevel)level);
 }
 
+/// Writes one line of the C client's log to stderr. Its log callback receives lines without the
+/// newline that its default stream writer adds. One stdio call, so lines from the library's
+/// threads never interleave.
+static inline void mom_zoo_write_log_line(const char *message) {
+    fprintf(stderr, "%s\n", message);
+}
+
 #endif

@@ -73,7 +73,8 @@ final class ZooKeeperSession: Sendable {
         }) else { return true }
         let context = Unmanaged.passRetained(ZooKeeperHandleContext(session: self, generation: generation))
         let handle = connectString.withCString { host in
-            zookeeper_init(host, zooKeeperWatcher, sessionTimeoutMilliseconds, nil, context.toOpaque(), 0)
+            zookeeper_init2(
+                host, zooKeeperWatcher, sessionTimeoutMilliseconds, nil, context.toOpaque(), 0, zooKeeperLogLine)
         }
         guard let handle else {
             context.release()

@@ -33,8 +33,8 @@ extension ReplicationHost {
             guard let group = groups[groupID] else { return wake(.failure(.unknownGroup(groupID))) }
             guard group.commitWaiters.count < settings.commitWaitersMax else { return wake(.failure(.overloaded)) }
             group.commitWaiters.add(.init(afterIndex: index, deadlineNanoseconds: deadline, wake: wake))
-        case let .addGroup(groupID, log, stateMachine, bootstrap, completion):
-            completion(Result { try addGroup(groupID, log: log, stateMachine: stateMachine, bootstrap: bootstrap) })
+        case let .addGroup(groupID, log, stateMachine, bootstrap, campaign, completion):
+            completion(Result { try addGroup(groupID, log: log, stateMachine: stateMachine, bootstrap: bootstrap, campaign: campaign) })
         case let .removeGroup(groupID):
             groups[groupID]?.proposals.failAll(.unknownGroup(groupID))
             groups[groupID]?.commitWaiters.failAll(.unknownGroup(groupID))
@@ -79,10 +79,13 @@ extension ReplicationHost {
         }
     }
 
-    private func addGroup(_ id: GroupID, log: any GroupLog, stateMachine: any GroupStateMachine, bootstrap: Configuration?) throws {
+    private func addGroup(_ id: GroupID, log: any GroupLog, stateMachine: any GroupStateMachine, bootstrap: Configuration?, campaign: Bool) throws {
         guard groups[id] == nil else { return }
+        var campaign = campaign
         if let bootstrap, try log.lastIndex() == .zero, try log.initialState().1.members.isEmpty {
             try log.bootstrap(bootstrap)
+        } else {
+            campaign = false
         }
         var config = RaftConfig(id: nodeID, limits: settings.limits)
         config.electionTicks = settings.electionTicks
@@ -90,6 +93,10 @@ extension ReplicationHost {
         let node = try RawNode(config: config, storage: log, random: SeededRandom(seed: random.next()))
         let replica = GroupReplica(id: id, node: node, log: log, stateMachine: stateMachine)
         groups[id] = replica
+        // A lone voter needs no election timeout; a brand-new group's preferred leader campaigns
+        // at once, so a new partition serves within a round trip instead of a timeout.
+        let voters = node.status.configuration.voters
+        if voters == [nodeID] || (campaign && voters.contains(nodeID)) { try? node.campaign() }
         publish(replica.status())
     }
 

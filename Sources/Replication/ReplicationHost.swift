@@ -22,7 +22,7 @@ public final class ReplicationHost: @unchecked Sendable {
         case message(from: NodeID, group: GroupID, Message)
         case propose(GroupID, [[UInt8]], deadline: UInt64, @Sendable (Result<ClosedRange<LogIndex>, ReplicationError>) -> Void)
         case waitForCommit(GroupID, after: LogIndex, deadline: UInt64, @Sendable (Result<LogIndex, ReplicationError>) -> Void)
-        case addGroup(GroupID, any GroupLog, any GroupStateMachine, bootstrap: Configuration?, @Sendable (Result<Void, Error>) -> Void)
+        case addGroup(GroupID, any GroupLog, any GroupStateMachine, bootstrap: Configuration?, campaign: Bool, @Sendable (Result<Void, Error>) -> Void)
         case removeGroup(GroupID)
         case transferLeadership(GroupID, to: NodeID)
         case campaign(GroupID)
@@ -70,12 +70,13 @@ public final class ReplicationHost: @unchecked Sendable {
     // MARK: - Thread-safe API
 
     /// Hosts a group. `bootstrap` gives the initial voters of a brand-new group (ignored when the
-    /// log already holds state).
+    /// log already holds state); with `campaign`, this node (the preferred leader) starts an
+    /// election at once when the group is brand new.
     public func addGroup(
         _ group: GroupID, log: any GroupLog, stateMachine: any GroupStateMachine,
-        bootstrap: Configuration?, completion: @escaping @Sendable (Result<Void, Error>) -> Void
+        bootstrap: Configuration?, campaign: Bool = false, completion: @escaping @Sendable (Result<Void, Error>) -> Void
     ) {
-        if !inbox.post(.addGroup(group, log, stateMachine, bootstrap: bootstrap, completion)) {
+        if !inbox.post(.addGroup(group, log, stateMachine, bootstrap: bootstrap, campaign: campaign, completion)) {
             completion(.failure(ReplicationError.overloaded))
         }
     }

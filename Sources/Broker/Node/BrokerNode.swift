@@ -52,7 +52,8 @@ public final class BrokerNode: @unchecked Sendable {
         let voters = Set(config.metaReplicas)
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
             host.addGroup(MetaStateMachine.group, log: metaLog, stateMachine: meta,
-                          bootstrap: Configuration(voters: voters)) { continuation.resume(with: $0) }
+                          bootstrap: Configuration(voters: voters),
+                          campaign: config.metaReplicas.first == config.nodeID) { continuation.resume(with: $0) }
         }
         let registration = NodeRegistration(http: config.httpListen.description, raft: config.raftListen.description)
         try await coordinator.register(config.nodeID, at: registration)

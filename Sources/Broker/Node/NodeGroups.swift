@@ -53,7 +53,8 @@ final class NodeGroups: @unchecked Sendable {
             machines[assignment.group] = machine
             lock.withLock { owners[assignment.group] = owner }
             host.addGroup(assignment.group, log: log, stateMachine: machine,
-                          bootstrap: Configuration(voters: Set(assignment.replicas))) { _ in }
+                          bootstrap: Configuration(voters: Set(assignment.replicas)),
+                          campaign: assignment.replicas.first == nodeID) { _ in }
         } catch {
             // The group stays unhosted here; its other replicas keep a majority if they can.
             // Surfaced through /v1/cluster as a missing replica.

@@ -7,10 +7,14 @@ import MOMCore
 /// code as joint consensus would (a decision needs a majority of both halves), so the wire
 /// format and the tracker need no change if joint consensus is adopted later.
 public struct Configuration: Equatable, Sendable {
+    /// Elect leaders and count toward commitment.
     public var voters: Set<NodeID>
+    /// Receive the log without voting: new replicas catch up here before promotion.
     public var learners: Set<NodeID>
+    /// The old voters during joint consensus; always empty with single-server changes.
     public var votersOutgoing: Set<NodeID>
 
+    /// A configuration; a node may not be both voter and learner.
     public init(voters: Set<NodeID> = [], learners: Set<NodeID> = [], votersOutgoing: Set<NodeID> = []) {
         precondition(voters.isDisjoint(with: learners), "a node is a voter or a learner, not both")
         self.voters = voters
@@ -21,6 +25,7 @@ public struct Configuration: Equatable, Sendable {
     /// Every member, voter or learner, in ascending order (deterministic iteration).
     public var members: [NodeID] { voters.union(learners).union(votersOutgoing).sorted() }
 
+    /// Whether decisions need majorities of both voter sets.
     public var isJoint: Bool { !votersOutgoing.isEmpty }
 
     /// Whether `id` takes part in elections and commitment.
@@ -28,6 +33,7 @@ public struct Configuration: Equatable, Sendable {
 }
 
 extension Configuration: CustomStringConvertible {
+    /// Sorted ids, e.g. `voters=(1 2 3) learners=(4)`, for logs and golden tests.
     public var description: String {
         var text = "voters=(\(Configuration.list(voters)))"
         if isJoint { text += "&&(\(Configuration.list(votersOutgoing)))" }
@@ -50,6 +56,7 @@ public enum ConfigChange: Equatable, Sendable {
     /// Removes a voter or a learner.
     case removeNode(NodeID)
 
+    /// The node the change is about.
     public var node: NodeID {
         switch self {
         case .addVoter(let id), .addLearner(let id), .removeNode(let id): return id

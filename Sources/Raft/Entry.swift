@@ -10,11 +10,16 @@ public enum EntryKind: UInt8, Sendable {
 
 /// One slot of the replicated log.
 public struct Entry: Equatable, Sendable {
+    /// The leader term that created the entry; with `index`, it identifies the entry (Log Matching).
     public var term: Term
+    /// Position in the log, from 1.
     public var index: LogIndex
+    /// How to interpret `data`.
     public var kind: EntryKind
+    /// Opaque to Raft: the application's command, or an encoded `ConfigChange`.
     public var data: [UInt8]
 
+    /// An entry; leaders assign `term` and `index` when they append.
     public init(term: Term, index: LogIndex, kind: EntryKind = .normal, data: [UInt8] = []) {
         self.term = term
         self.index = index

@@ -3,12 +3,15 @@ import MOMCore
 /// `RaftStorage` in memory: for tests and the simulator, and as the reference behaviour for the
 /// segment-log storage. Not thread-safe, like the node that reads it.
 public final class MemoryStorage: RaftStorage {
+    /// The last persisted HardState.
     public private(set) var hardState: HardState = .empty
+    /// The snapshot the log starts after.
     public private(set) var latestSnapshot: Snapshot
     /// `log[0]` is a dummy at the snapshot's (index, term), so `term(at: firstIndex - 1)` works;
     /// `log[i].index == log[0].index + i` for every i.
     private var log: [Entry]
 
+    /// Storage whose log starts after `snapshot` (empty: a fresh node).
     public init(snapshot: Snapshot = Snapshot()) {
         self.latestSnapshot = snapshot
         self.log = [Entry(term: snapshot.metadata.term, index: snapshot.metadata.index)]
@@ -18,16 +21,21 @@ public final class MemoryStorage: RaftStorage {
     private var offset: LogIndex { log[0].index }
     private var lastStoredIndex: LogIndex { offset.advanced(by: UInt64(log.count - 1)) }
 
+    /// The HardState and the snapshot's configuration.
     public func initialState() throws -> (HardState, Configuration) {
         (hardState, latestSnapshot.metadata.configuration)
     }
 
+    /// Persists a Ready's HardState.
     public func setHardState(_ state: HardState) { hardState = state }
 
+    /// The index after the snapshot.
     public func firstIndex() throws -> LogIndex { offset.next }
 
+    /// The last stored index (the snapshot index when empty).
     public func lastIndex() throws -> LogIndex { lastStoredIndex }
 
+    /// The term at `index`, from the snapshot index on.
     public func term(at index: LogIndex) throws -> Term {
         if index < offset { throw RaftStorageError.compacted }
         let position = index.rawValue - offset.rawValue
@@ -35,6 +43,7 @@ public final class MemoryStorage: RaftStorage {
         return log[Int(position)].term
     }
 
+    /// Entries in [from, to), at most `maxBytes` but at least one.
     public func entries(from: LogIndex, to: LogIndex, maxBytes: Int) throws -> [Entry] {
         if from <= offset { throw RaftStorageError.compacted }
         guard to <= lastStoredIndex.next else { throw RaftStorageError.unavailable }
@@ -44,6 +53,7 @@ public final class MemoryStorage: RaftStorage {
         return limitSize(Array(log[lower..<upper]), maxBytes: maxBytes)
     }
 
+    /// The latest snapshot, to send to lagging followers.
     public func snapshot() throws -> Snapshot { latestSnapshot }
 
     /// Replaces the storage with `snapshot` (a follower installing a leader's snapshot).

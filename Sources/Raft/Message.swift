@@ -26,22 +26,33 @@ public enum MessageKind: UInt8, Sendable, CaseIterable {
 
 /// One Raft message. Field meanings follow etcd's raftpb.Message.
 public struct Message: Equatable, Sendable {
+    /// What the message asks or answers.
     public var kind: MessageKind
+    /// The sender (for `transferLeader`, the transferee).
     public var from: NodeID
+    /// The recipient; the transport routes on it.
     public var to: NodeID
+    /// The sender's term (a pre-vote carries the term it would campaign in); zero on forwarded requests.
     public var term: Term
     /// Term of the entry at `index` (append); last log term (votes); the hint term on a rejected
     /// append response (the follower's term at `rejectHint`).
     public var logTerm: Term
+    /// Index of the entry before `entries` (append), last index (votes), acknowledged or rejected index (append response), read index (read-index response).
     public var index: LogIndex
+    /// Entries to append, contiguous from `index + 1`.
     public var entries: [Entry]
+    /// The leader's commit index, capped at what the follower is known to hold.
     public var commit: LogIndex
+    /// A refused vote or append.
     public var reject: Bool
+    /// On a rejected append: the follower's last index whose term is at most `logTerm` of the probe.
     public var rejectHint: LogIndex
+    /// The state machine image, on `.snapshot` messages only.
     public var snapshot: Snapshot?
     /// ReadIndex request id; `Message.transferContext` on a vote caused by leadership transfer.
     public var context: [UInt8]
 
+    /// A message; unset fields are zero or empty.
     public init(
         kind: MessageKind, from: NodeID, to: NodeID, term: Term = .zero, logTerm: Term = .zero,
         index: LogIndex = .zero, entries: [Entry] = [], commit: LogIndex = .zero, reject: Bool = false,

@@ -7,6 +7,7 @@ extension Message {
     /// Format version, first byte of every message, so the format can evolve.
     static let wireVersion: UInt8 = 1
 
+    /// Appends the wire form (version byte first) to `writer`.
     public func encode(into writer: inout BinaryWriter) {
         writer.write(Message.wireVersion)
         writer.write(kind.rawValue)
@@ -36,6 +37,7 @@ extension Message {
         return writer.bytes
     }
 
+    /// Reads one message; throws `DecodeError` for any malformed or over-limit input.
     public static func decode(from reader: inout BinaryReader, limits: Limits) throws -> Message {
         let version = try reader.readByte()
         guard version == wireVersion else { throw DecodeError.invalid("raft message version \(version)") }
@@ -144,6 +146,7 @@ extension Configuration {
         }
     }
 
+    /// Reads a configuration; duplicate ids or a node in two roles throw.
     public static func decode(from reader: inout BinaryReader) throws -> Configuration {
         var sets: [Set<NodeID>] = []
         for _ in 0..<3 {
@@ -173,6 +176,7 @@ extension ConfigChange {
         return writer.bytes
     }
 
+    /// Reads a change from an entry's data; anything else throws.
     public static func decode(_ bytes: [UInt8]) throws -> ConfigChange {
         try bytes.withUnsafeBytes { raw in
             var reader = BinaryReader(raw)

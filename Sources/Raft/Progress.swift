@@ -45,6 +45,14 @@ struct Progress {
         next = wasSnapshot ? max(match.next, snapshotIndex.next) : match.next
     }
 
+    /// The snapshot did not arrive: probe from the match index, which leads to a fresh
+    /// snapshot if the log there is compacted.
+    mutating func snapshotFailed() {
+        precondition(state == .snapshot, "no snapshot in flight")
+        pendingSnapshot = .zero
+        becomeProbe()
+    }
+
     /// The follower's match is known: stream appends optimistically.
     mutating func becomeReplicate() {
         reset(to: .replicate)

@@ -3,7 +3,9 @@ import MOMCore
 /// TEST-ONLY switches that plant known Raft bugs, so the simulator can prove its checkers fail
 /// when safety is broken. Production code never sets them (the default is empty).
 public struct PlantedBugs: OptionSet, Sendable {
+    /// One bit per planted bug.
     public let rawValue: UInt32
+    /// A set of planted bugs from its bits.
     public init(rawValue: UInt32) { self.rawValue = rawValue }
 
     /// Count entries of previous terms toward commitment by replica count (Figure 8 of the
@@ -41,11 +43,14 @@ public struct RaftConfig: Sendable {
     /// ReadIndex requests a node queues (waiting for its term's first commit, or a heartbeat round).
     public var pendingReadsMax: Int = 4096
     /// The index the application has already applied (restart); entries up to it are not
-    /// handed out again. Zero means "from the log start".
+    /// handed out again. Zero means "from the log start". The configuration that storage's
+    /// `initialState()` returns must be the one in force at this index, since config changes
+    /// up to it are not replayed.
     public var applied: LogIndex = .zero
     /// TEST-ONLY; see `PlantedBugs`.
     public var plantedBugs: PlantedBugs = []
 
+    /// The defaults for node `id`.
     public init(id: NodeID) {
         self.id = id
     }

@@ -116,6 +116,8 @@ extension RaftCore {
 
     private func handleAppendResponse(_ message: Message) {
         tracker.progress[message.from]!.recentActive = true
+        // A correct follower never acknowledges beyond what we sent it.
+        guard message.index <= log.lastIndex else { return }
         if message.reject {
             var hint = message.rejectHint
             if message.logTerm > .zero {
@@ -203,7 +205,7 @@ extension RaftCore {
 
     private func answer(_ read: PendingRead) {
         if read.from == id {
-            readStates.append(ReadState(index: read.index, context: read.context))
+            publish(ReadState(index: read.index, context: read.context))
         } else {
             send(Message(kind: .readIndexResponse, from: id, to: read.from, index: read.index, context: read.context))
         }

@@ -17,6 +17,8 @@ public enum RaftError: Error, Equatable, Sendable {
     case unknownPeer(NodeID)
     /// A message addressed to another node.
     case wrongRecipient(NodeID)
+    /// A message that no correct peer sends (e.g. a term-less append, or one from ourselves).
+    case malformedMessage(String)
 }
 
 /// Why storage could not serve a read. `.compacted` and `.unavailable` are expected and handled

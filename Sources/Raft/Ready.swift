@@ -8,6 +8,7 @@ public enum Role: Sendable, CustomStringConvertible {
     case candidate
     case leader
 
+    /// Lower-case role name, for logs and golden tests.
     public var description: String {
         switch self {
         case .follower: return "follower"
@@ -20,9 +21,12 @@ public enum Role: Sendable, CustomStringConvertible {
 
 /// Volatile state the application may want to observe (who leads); never persisted.
 public struct SoftState: Equatable, Sendable {
+    /// The leader of the current term, if known: where to redirect clients.
     public var leader: NodeID?
+    /// This node's role.
     public var role: Role
 
+    /// A role and the leader it follows.
     public init(leader: NodeID?, role: Role) {
         self.leader = leader
         self.role = role
@@ -32,9 +36,12 @@ public struct SoftState: Equatable, Sendable {
 /// The answer to a ReadIndex request: once the application has applied up to `index`, a read
 /// issued with `context` is linearizable.
 public struct ReadState: Equatable, Sendable {
+    /// The commit index when the read was requested; serve the read once applied up to here.
     public var index: LogIndex
+    /// The request id given to `readIndex(context:)`.
     public var context: [UInt8]
 
+    /// A read point for the request `context`.
     public init(index: LogIndex, context: [UInt8]) {
         self.index = index
         self.context = context
@@ -59,11 +66,13 @@ public struct Ready: Sendable {
     public var committedEntries: [Entry]
     /// Sent AFTER entries, hardState and snapshot are durable.
     public var messages: [Message]
+    /// Answers to ReadIndex requests, in order.
     public var readStates: [ReadState]
     /// Whether persisting needs fdatasync: true when term, vote or entries changed (a lost vote
     /// or lost entry breaks safety; a lost commit index does not).
     public var mustSync: Bool
 
+    /// A Ready; RawNode builds them, tests may too.
     public init(
         softState: SoftState? = nil, hardState: HardState? = nil, entries: [Entry] = [],
         snapshot: Snapshot? = nil, committedEntries: [Entry] = [], messages: [Message] = [],

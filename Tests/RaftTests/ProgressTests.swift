@@ -99,6 +99,13 @@ import Testing
         #expect(progress.next == LogIndex(21) && progress.pendingSnapshot == .zero)
     }
 
+    @Test func aFailedSnapshotProbesFromTheMatch() {
+        var progress = progress(next: 3, match: 1)
+        progress.becomeSnapshot(index: LogIndex(20))
+        progress.snapshotFailed()
+        #expect(progress.state == .probe && progress.next == LogIndex(2))
+    }
+
     @Test func commitIsRaisedOnlyWhenUseful() {
         var progress = progress(next: 6, match: 5)
         #expect(progress.canRaiseCommit(to: LogIndex(3)))

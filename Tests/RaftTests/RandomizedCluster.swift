@@ -95,6 +95,10 @@ final class RandomizedCluster {
         if let hardState = ready.hardState { node.storage.setHardState(hardState) }
         for message in ready.messages where mailbox.count < RandomizedCluster.mailboxMax { mailbox.append(message) }
         for entry in ready.committedEntries { apply(entry, on: id) }
+        // Inputs may arrive while a Ready is out (a host with asynchronous persistence).
+        if random.chance(1, in: 4), let position = mailbox.firstIndex(where: { $0.to == id && canTalk($0.from, id) }) {
+            try? node.raw.step(mailbox.remove(at: position))
+        }
         node.raw.advance(ready)
     }
 
@@ -157,10 +161,11 @@ final class RandomizedCluster {
         isolated = Set(ids.filter { _ in random.chance(1, in: 3) })
     }
 
-    /// A crash at a Ready boundary: what the node persisted survives, the rest is lost.
+    /// A crash: what the node persisted survives; a Ready not yet persisted (and so not yet
+    /// sent) is lost with it.
     func restart(_ id: NodeID) throws {
         var node = nodes[id]!
-        if node.raw.hasReady() { return }
+        if node.raw.hasReady() { _ = node.raw.ready() }
         node.config.applied = try node.storage.snapshot().metadata.index
         node.raw = try RawNode(config: node.config, storage: node.storage, random: SeededRandom(seed: random.next()))
         node.lastApplied = try node.storage.firstIndex().previous
@@ -172,29 +177,55 @@ final class RandomizedCluster {
     /// With faults healed, a leader must emerge and commit a new entry on every member.
     func converge(roundsMax: Int) throws -> Bool {
         isolated = []
-        var marker: LogIndex?
+        let marker = Array("final".utf8)
         for _ in 0..<roundsMax {
             for id in ids { nodes[id]!.raw.tick() }
-            for _ in 0..<20 {
-                var moved = false
-                for id in ids where nodes[id]!.raw.hasReady() {
-                    try handleReady(id)
-                    moved = true
-                }
-                let batch = mailbox
-                mailbox = []
-                for message in batch { try? nodes[message.to]?.raw.step(message) }
-                if !moved && mailbox.isEmpty { break }
-            }
+            try exchangeUntilQuiet()
             guard let leader else { continue }
             let status = nodes[leader]!.raw.status
-            if marker == nil, (try? nodes[leader]!.raw.propose(Array("final".utf8))) != nil {
-                marker = status.lastIndex.next
-            }
-            if let marker, status.configuration.members.allSatisfy({ nodes[$0]!.lastApplied >= marker }) {
-                return true
+            if let index = appliedAt.first(where: { $0.value.data == marker })?.key {
+                if status.configuration.members.allSatisfy({ nodes[$0]!.lastApplied >= index }) { return true }
+            } else if status.hardState.commit == status.lastIndex {
+                // Nothing in flight: (re)propose. A stale leader's copy may have been overwritten.
+                try? nodes[leader]!.raw.propose(marker)
             }
         }
         return false
+    }
+
+    /// Log Matching on the committed prefix: every pair of nodes holds the same entries at
+    /// every committed index both still store.
+    func committedLogsDiffer() throws -> [String] {
+        var differences: [String] = []
+        let reference = try committedEntries(of: ids[0])
+        for id in ids.dropFirst() {
+            for (index, entry) in try committedEntries(of: id) {
+                if let other = reference[index], other != entry { differences.append("\(id) differs from \(ids[0]) at \(index)") }
+            }
+        }
+        return differences
+    }
+
+    private func committedEntries(of id: NodeID) throws -> [LogIndex: Entry] {
+        let node = nodes[id]!
+        let first = try node.storage.firstIndex()
+        let commit = min(node.storage.hardState.commit, try node.storage.lastIndex())
+        guard first <= commit else { return [:] }
+        let entries = try node.storage.entries(from: first, to: commit.next, maxBytes: .max)
+        return Dictionary(uniqueKeysWithValues: entries.map { ($0.index, $0) })
+    }
+
+    private func exchangeUntilQuiet() throws {
+        for _ in 0..<20 {
+            var moved = false
+            for id in ids where nodes[id]!.raw.hasReady() {
+                try handleReady(id)
+                moved = true
+            }
+            let batch = mailbox
+            mailbox = []
+            for message in batch { try? nodes[message.to]?.raw.step(message) }
+            if !moved && mailbox.isEmpty { return }
+        }
     }
 }

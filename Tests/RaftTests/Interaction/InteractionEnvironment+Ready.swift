@@ -30,16 +30,19 @@ extension InteractionEnvironment {
         return lines
     }
 
-    /// Delivers pending messages addressed to `targets`, in send order. `drop=(…)` discards
-    /// messages to those nodes instead. Partitioned messages are dropped.
+    /// `deliver-msgs [ids] [drop=(…)]`: discards pending messages to the `drop` nodes, then
+    /// delivers those to `ids` (all nodes when neither is given), in send order. Messages
+    /// across a partition are dropped.
     func deliverMessages(_ command: ScriptCommand) throws -> [String] {
+        var lines: [String] = []
         if let dropped = try command.numbers("drop") {
             let targets = Set(dropped.map(NodeID.init))
             let (gone, kept) = split { targets.contains($0.to) }
             mailbox = kept
-            return gone.map { "dropped: " + Describe.message($0) }
+            lines = gone.map { "dropped: " + Describe.message($0) }
+            if command.positional.isEmpty { return lines }
         }
-        return try deliver(to: Set(try ids(command)))
+        return lines + (try deliver(to: Set(try ids(command))))
     }
 
     private func split(_ predicate: (Message) -> Bool) -> ([Message], [Message]) {

@@ -57,14 +57,12 @@ extension ReplicationHost {
         guard group.isLeader else { return completion(.failure(.notLeader(leader: group.leader))) }
         let first = group.node.status.lastIndex.next
         let term = group.node.status.hardState.term
-        for (position, data) in entries.enumerated() {
-            do {
-                try group.node.propose(data)
-            } catch {
-                // Entries already proposed stay in the log; the caller learns the batch's fate
-                // is unknown only if some went in.
-                return completion(.failure(position == 0 ? mapProposalError(error) : .outcomeUnknown))
-            }
+        do {
+            // One append for the whole batch: followers get it in one message, and the disk in
+            // one write.
+            try group.node.propose(contentsOf: entries)
+        } catch {
+            return completion(.failure(mapProposalError(error)))
         }
         let last = group.node.status.lastIndex
         precondition(last.rawValue == first.rawValue + UInt64(entries.count) - 1, "proposed entries are not contiguous")

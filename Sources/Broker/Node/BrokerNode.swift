@@ -56,7 +56,7 @@ public final class BrokerNode: @unchecked Sendable {
                           campaign: config.metaReplicas.first == config.nodeID) { continuation.resume(with: $0) }
         }
         let registration = NodeRegistration(http: config.httpListen.description, raft: config.raftListen.description)
-        try await coordinator.register(config.nodeID, at: registration)
+        try await registerRetrying(registration)
         peers.update(try await coordinator.liveNodes())
         onPeersChanged?(peers.raftAddresses())
         let stream = coordinator.watchLiveNodes()
@@ -65,6 +65,24 @@ public final class BrokerNode: @unchecked Sendable {
                 peers.update(live)
                 self?.onPeersChanged?(peers.raftAddresses())
             }
+        }
+    }
+
+    /// Registers, waiting out a previous run's session: after a crash, ZooKeeper keeps the old
+    /// ephemeral registration until that session times out (bounded by `registerWaitSeconds`).
+    private func registerRetrying(_ registration: NodeRegistration, registerWaitSeconds: Int = 60) async throws {
+        var attempt = 0
+        while true {
+            do {
+                try await coordinator.register(config.nodeID, at: registration)
+                return
+            } catch .alreadyExists where attempt < registerWaitSeconds * 2 {
+                if attempt == 0 { Log.warn("node id still registered by a previous session; waiting for it to expire", [("node", "\(config.nodeID.rawValue)")]) }
+            } catch .unavailable where attempt < registerWaitSeconds * 2 {
+                if attempt == 0 { Log.warn("coordinator unavailable; retrying registration", [("node", "\(config.nodeID.rawValue)")]) }
+            }
+            attempt += 1
+            try await Task.sleep(nanoseconds: 500_000_000)
         }
     }
 

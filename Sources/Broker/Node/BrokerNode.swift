@@ -76,10 +76,16 @@ public final class BrokerNode: @unchecked Sendable {
             do {
                 try await coordinator.register(config.nodeID, at: registration)
                 return
-            } catch .alreadyExists where attempt < registerWaitSeconds * 2 {
-                if attempt == 0 { Log.warn("node id still registered by a previous session; waiting for it to expire", [("node", "\(config.nodeID.rawValue)")]) }
-            } catch .unavailable where attempt < registerWaitSeconds * 2 {
-                if attempt == 0 { Log.warn("coordinator unavailable; retrying registration", [("node", "\(config.nodeID.rawValue)")]) }
+            } catch {
+                let retryable: Bool
+                switch error {
+                case .alreadyExists, .unavailable: retryable = true
+                default: retryable = false
+                }
+                guard retryable, attempt < registerWaitSeconds * 2 else { throw error }
+                if attempt == 0 {
+                    Log.warn("registration refused for now; retrying", [("node", "\(config.nodeID.rawValue)"), ("reason", "\(error)")])
+                }
             }
             attempt += 1
             try await Task.sleep(nanoseconds: 500_000_000)

@@ -1,1 +1,99 @@
-// The HTTPServer module. See docs/architecture.md for its responsibility and allowed imports.
+import MOMCore
+import Synchronization
+import SystemIO
+
+/// An HTTP/1.1 server on epoll: keep-alive, pipelining, Content-Length bodies, limits and
+/// timeouts from `Limits`, and handlers that may respond later from any thread.
+///
+/// Threads: `eventLoopCount` OS threads, each with its own epoll set and (with more than one
+/// loop) its own SO_REUSEPORT listener. Handlers run on the loop thread and must not block.
+///
+/// Limits: a connection past `connectionsMax`, or a request past `requestsInFlightMax`, gets
+/// 503 with `Retry-After`; an oversized header section 431, body 413; a slow header section
+/// (slowloris) or stalled body 408; malformed input 400. Each of those closes the connection.
+public final class HTTPServer: Sendable {
+    private struct Running {
+        var loops: [HTTPEventLoop] = []
+        var threads: [OSThread] = []
+        var address: SocketAddress?
+        var stopped = false
+    }
+
+    /// The configuration the server was made with.
+    public let configuration: HTTPServerConfiguration
+    private let handler: HTTPHandler
+    private let counters = HTTPServerCounters()
+    private let running = Mutex(Running())
+
+    /// A server that passes every request to `handler`.
+    public init(configuration: HTTPServerConfiguration, handler: @escaping HTTPHandler) {
+        configuration.validate()
+        self.configuration = configuration
+        self.handler = handler
+    }
+
+    /// A server that routes requests with `router`.
+    public convenience init(configuration: HTTPServerConfiguration, router: Router) {
+        self.init(configuration: configuration) { request, responder in router.handle(request, responder: responder) }
+    }
+
+    /// Binds the listener(s) and starts the event-loop threads. Returns the bound address
+    /// (useful with port 0). Calling it twice is a programmer error.
+    @discardableResult
+    public func start() throws(Errno) -> SocketAddress {
+        try running.withLock { state throws(Errno) -> SocketAddress in
+            precondition(state.loops.isEmpty && !state.stopped, "HTTPServer.start called twice")
+            let reusePort = configuration.eventLoopCount > 1
+            var address = configuration.address
+            var loops: [HTTPEventLoop] = []
+            do throws(Errno) {
+                for _ in 0..<configuration.eventLoopCount {
+                    let listener = try FileDescriptor.listenTCP(on: address, reusePort: reusePort)
+                    do throws(Errno) {
+                        address = try listener.localAddress()
+                        loops.append(try HTTPEventLoop(configuration: configuration, handler: handler, counters: counters, listener: listener))
+                    } catch {
+                        try? listener.close()
+                        throw error
+                    }
+                }
+            } catch {
+                for loop in loops { loop.closeEverything() }
+                throw error
+            }
+            state.loops = loops
+            state.address = address
+            state.threads = loops.enumerated().map { index, loop in
+                OSThread.start(name: "http-loop-\(index)") { loop.run() }
+            }
+            return address
+        }
+    }
+
+    /// The bound address once started.
+    public var localAddress: SocketAddress? { running.withLock { $0.address } }
+
+    /// Stops accepting, lets in-progress requests finish for up to `graceMilliseconds`
+    /// (their responses carry `Connection: close`), then closes everything and joins the
+    /// loop threads. Safe to call more than once.
+    public func shutdown(graceMilliseconds: UInt64 = 5_000) {
+        let threads: [OSThread] = running.withLock { state in
+            guard !state.stopped else { return [] }
+            state.stopped = true
+            for loop in state.loops { loop.requestShutdown(graceMilliseconds: graceMilliseconds) }
+            defer { state.threads = [] }
+            return state.threads
+        }
+        for thread in threads { thread.join() }
+    }
+
+    /// Current load counters.
+    public var statistics: HTTPServerStatistics {
+        HTTPServerStatistics(
+            connectionsOpen: counters.connectionsOpen.load(ordering: .relaxed),
+            requestsInFlight: counters.requestsInFlight.load(ordering: .relaxed),
+            requestsTotal: counters.requestsTotal.load(ordering: .relaxed),
+            connectionsRejected: counters.connectionsRejected.load(ordering: .relaxed),
+            requestsRejected: counters.requestsRejected.load(ordering: .relaxed))
+    }
+}

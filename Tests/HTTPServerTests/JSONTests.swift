@@ -1,0 +1,131 @@
+import MOMCore
+import Testing
+@testable import HTTPServer
+
+@Suite struct JSONTests {
+    @Test func parsesAllValueKinds() throws {
+        let value = try JSONValue(parsing: #" { "a" : [1, -2, 3.5, 1e3, true, false, null], "b": {"c": "d"}, "big": 18446744073709551616 } "#)
+        #expect(value["a"]?.arrayValue?.count == 7)
+        #expect(value["a"]?.arrayValue?[0] == .integer(1))
+        #expect(value["a"]?.arrayValue?[1] == .integer(-2))
+        #expect(value["a"]?.arrayValue?[2] == .double(3.5))
+        #expect(value["a"]?.arrayValue?[3].int64Value == 1000)
+        #expect(value["a"]?.arrayValue?[4] == .bool(true))
+        #expect(value["a"]?.arrayValue?[6].isNull == true)
+        #expect(value["b"]?["c"]?.stringValue == "d")
+        #expect(value["big"]?.doubleValue == 18446744073709551616)
+        #expect(try JSONValue(parsing: "-9223372036854775808") == .integer(Int64.min))
+        #expect(try JSONValue(parsing: "9223372036854775807").uint64Value == UInt64(Int64.max))
+        #expect(try JSONValue(parsing: "\"x\"") == .string("x"))
+        #expect(try JSONValue(parsing: "[]") == .array([]))
+        #expect(try JSONValue(parsing: "{}") == .object([]))
+    }
+
+    @Test func duplicateKeysResolveToTheLast() throws {
+        #expect(try JSONValue(parsing: #"{"a":1,"a":2}"#)["a"] == .integer(2))
+    }
+
+    @Test func decodesEscapesAndSurrogatePairs() throws {
+        let value = try JSONValue(parsing: #""q\" b\\ s\/ \b\f\n\r\t \u00e9 \u20AC \ud83d\ude00 é""#)
+        #expect(value.stringValue == "q\" b\\ s/ \u{08}\u{0C}\n\r\t é € 😀 é")
+    }
+
+    @Test(arguments: [
+        "", " ", "{", "[1,]", "[1 2]", "{\"a\"}", "{\"a\":}", "{a:1}", "{\"a\":1,}", "01", "-", "1.", ".5", "1e", "+1",
+        "tru", "nul", "\"abc", "\"\\x\"", "\"\\u12\"", "\"\\uZZZZ\"", "\"\\ud83d\"", "\"\\ude00\"", "\"\\ud83d\\u0041\"",
+        "\"a\u{01}b\"", "[1] 2", "NaN", "1e400", "'a'",
+    ])
+    func rejectsMalformedText(text: String) {
+        #expect(throws: JSONError.self) { try JSONValue(parsing: text) }
+    }
+
+    @Test func rejectsInvalidUTF8() {
+        for bytes: [UInt8] in [[0x22, 0xFF, 0x22], [0x22, 0xC0, 0xAF, 0x22], [0x22, 0xED, 0xA0, 0x80, 0x22], [0x22, 0xE2, 0x82, 0x22]] {
+            #expect(throws: JSONError.self) { try JSONValue(parsing: bytes) }
+        }
+    }
+
+    @Test func enforcesDepthAndSizeLimits() throws {
+        let deep = String(repeating: "[", count: 65) + String(repeating: "]", count: 65)
+        #expect(throws: JSONError(reason: .depthLimitExceeded, offset: 64)) { try JSONValue(parsing: deep) }
+        let fits = String(repeating: "[", count: 64) + String(repeating: "]", count: 64)
+        #expect(throws: Never.self) { try JSONValue(parsing: fits) }
+        // Far deeper than the stack could take if the limit were not checked.
+        let hostile = String(repeating: "[", count: 1_000_000)
+        #expect(throws: JSONError.self) { try JSONValue(parsing: hostile) }
+        #expect(throws: JSONError(reason: .sizeLimitExceeded, offset: 4)) {
+            try JSONValue(parsing: "[1,2]", limits: JSONLimits(depthMax: 8, bytesMax: 4))
+        }
+    }
+
+    @Test func writerEscapesAndRoundTrips() throws {
+        let original: JSONValue = .object([
+            ("s", .string("quote\" backslash\\ nl\n tab\t ctl\u{01} del\u{7F} € 😀")),
+            ("n", .array([.integer(0), .integer(-5), .integer(Int64.max), .double(0.25), .double(-3), .null, .bool(false)])),
+            ("o", .object([("empty", .object([])), ("list", .array([]))])),
+        ])
+        let text = original.jsonText
+        #expect(text.contains(#"quote\" backslash\\ nl\n tab\t ctl\u0001"#))
+        #expect(try JSONValue(parsing: text) == original)
+        var writer = JSONWriter()
+        writer.beginArray()
+        writer.double(.nan)
+        writer.unsigned(UInt64.max)
+        writer.base64String([0xFF, 0x00])
+        writer.utf8String(Array("a\"b".utf8))
+        writer.endArray()
+        #expect(writer.text == #"[null,18446744073709551615,"/wA=","a\"b"]"#)
+    }
+
+    /// Random documents survive write → parse unchanged. `MOM_SEED` replays one seed.
+    @Test func randomDocumentsRoundTrip() throws {
+        let seed = testSeed()
+        var random = SeededRandom(seed: seed)
+        for _ in 0..<300 {
+            let value = randomValue(&random, depth: 0)
+            let reparsed = try JSONValue(parsing: value.serialized())
+            #expect(reparsed == value, "seed \(seed)")
+        }
+    }
+
+    func randomValue(_ random: inout SeededRandom, depth: Int) -> JSONValue {
+        switch random.uniform(below: depth > 4 ? 5 : 7) {
+        case 0: return .null
+        case 1: return .bool(random.chance(1, in: 2))
+        case 2: return .integer(Int64(bitPattern: random.next()))
+        case 3: return .double(Double(Int64(bitPattern: random.next() >> 12)) / 1024)
+        case 4:
+            let scalars = (0..<random.uniform(in: 0...8)).compactMap { _ in
+                Unicode.Scalar(UInt32(random.uniform(below: 3) == 0 ? random.uniform(below: 0x20) : random.uniform(below: 0x11_0000)))
+            }
+            return .string(String(String.UnicodeScalarView(scalars)))
+        case 5: return .array((0..<random.uniform(in: 0...4)).map { _ in randomValue(&random, depth: depth + 1) })
+        default:
+            return .object((0..<random.uniform(in: 0...4)).map { index in ("k\(index)", randomValue(&random, depth: depth + 1)) })
+        }
+    }
+}
+
+@Suite struct Base64Tests {
+    /// RFC 4648 §10 test vectors.
+    @Test(arguments: [
+        ("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE="), ("foobar", "Zm9vYmFy"),
+    ])
+    func rfc4648Vectors(plain: String, encoded: String) throws {
+        #expect(Base64.encode(Array(plain.utf8)) == encoded)
+        #expect(try Base64.decode(encoded) == Array(plain.utf8))
+    }
+
+    @Test func allBytesRoundTripAndUnpaddedInputDecodes() throws {
+        let bytes = (0...255).map { UInt8($0) }
+        #expect(try Base64.decode(Base64.encode(bytes)) == bytes)
+        #expect(try Base64.decode("Zg") == Array("f".utf8))
+        #expect(try Base64.decode("Zm8") == Array("fo".utf8))
+        #expect(Base64.encode([0xFB, 0xFF]) == "+/8=")
+    }
+
+    @Test(arguments: ["Z", "Zg=", "Z===", "Zm9v!", "Zm 9v", "Zh==", "Zm9=", "====", "-_8="])
+    func rejectsMalformed(text: String) {
+        #expect(throws: Base64.DecodeError.self) { try Base64.decode(text) }
+    }
+}

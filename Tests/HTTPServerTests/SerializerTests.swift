@@ -1,0 +1,68 @@
+import Testing
+@testable import HTTPServer
+
+@Suite struct SerializerTests {
+    func serialize(_ response: HTTPResponse, keepAlive: Bool = true, isHTTP10: Bool = false, omitBody: Bool = false) -> String {
+        var buffer: [UInt8] = []
+        HTTPResponseSerializer.append(response, keepAlive: keepAlive, isHTTP10: isHTTP10, omitBody: omitBody, to: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+
+    @Test func writesStatusHeadersLengthAndBody() {
+        let text = serialize(.text(.ok, "hello"))
+        #expect(text == "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 5\r\n\r\nhello")
+    }
+
+    @Test func closeAndHTTP10KeepAlive() {
+        #expect(serialize(HTTPResponse(status: .notFound), keepAlive: false)
+            == "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        #expect(serialize(HTTPResponse(status: .ok), isHTTP10: true)
+            == "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n")
+    }
+
+    @Test func noBodyFor204AndHead() {
+        #expect(serialize(HTTPResponse(status: .noContent, body: [1, 2])) == "HTTP/1.1 204 No Content\r\n\r\n")
+        #expect(serialize(.text(.ok, "abc"), omitBody: true).hasSuffix("Content-Length: 3\r\n\r\n"))
+    }
+
+    @Test func appendsSeveralResponsesToOneBuffer() {
+        var buffer: [UInt8] = []
+        HTTPResponseSerializer.append(HTTPResponse(status: .ok, body: [65]), keepAlive: true, to: &buffer)
+        HTTPResponseSerializer.append(HTTPResponse(status: HTTPStatus(code: 299), body: [66]), keepAlive: true, to: &buffer)
+        #expect(String(decoding: buffer, as: UTF8.self)
+            == "HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nAHTTP/1.1 299 Status 299\r\nContent-Length: 1\r\n\r\nB")
+    }
+
+    @Test func headerValuesCannotInjectLines() {
+        var headers = HTTPHeaders()
+        headers.add(name: "Location", value: "/x\r\nSet-Cookie: evil")
+        let text = serialize(HTTPResponse(status: .temporaryRedirect, headers: headers))
+        #expect(text.contains("Location: /x  Set-Cookie: evil\r\n"))
+    }
+
+    @Test func decimalFormatting() {
+        for value in [0, 7, 10, 99, 12345, Int.max] {
+            var buffer: [UInt8] = []
+            HTTPResponseSerializer.appendDecimal(value, to: &buffer)
+            #expect(String(decoding: buffer, as: UTF8.self) == String(value))
+        }
+    }
+
+    @Test func errorsRenderAsJSONWithStatus() throws {
+        let response = HTTPResponse(error: HTTPError.notFound("topic 'x' does not exist"))
+        #expect(response.status == .notFound)
+        #expect(String(decoding: response.body, as: UTF8.self)
+            == #"{"error":{"code":"not_found","message":"topic 'x' does not exist"}}"#)
+        #expect(response.headers["content-type"] == "application/json")
+
+        let unavailable = HTTPResponse(error: HTTPError.serviceUnavailable("no leader for partition 0", retryAfterSeconds: 2))
+        #expect(unavailable.status.code == 503)
+        #expect(unavailable.headers["Retry-After"] == "2")
+
+        struct Internal: Error {}
+        let generic = HTTPResponse(error: Internal())
+        #expect(generic.status.code == 500)
+        let body = try JSONValue(parsing: generic.body)
+        #expect(body["error"]?["code"]?.stringValue == "internal_error")
+    }
+}

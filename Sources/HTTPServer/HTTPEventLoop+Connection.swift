@@ -13,7 +13,7 @@ extension HTTPEventLoop {
         }
         for _ in 0..<16 {
             var progressed = parseAndDispatch(connection)
-            if connection.serializeReady(forceClose: shutdownDeadline != nil) { progressed = true }
+            if connection.serializeReady(forceClose: shutdownDeadline != nil, dateLine: dateLine) { progressed = true }
             guard flush(connection) else { return }
             if shouldClose(connection) {
                 finish(connection)

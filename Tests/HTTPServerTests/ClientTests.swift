@@ -25,6 +25,7 @@ import Testing
             let client = try HTTPClient(address: address)
             let head = try client.send(.head, "/hello")
             #expect(head.status == .ok)
+            #expect(head.headers["date"]?.hasSuffix(" GMT") == true)
             #expect(head.headers["content-length"] == "5")
             #expect(head.body.isEmpty)
 

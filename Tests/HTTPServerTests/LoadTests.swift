@@ -55,7 +55,9 @@ import Testing
         var limits = testLimits(connectionsMax: 1_024)
         limits.requestsInFlightMax = 8_192
         try withServer(limits: limits, eventLoopCount: loops, router: router) { server, address in
-            print("HTTP serve: listening on \(address) for \(seconds) s")
+            // Unbuffered, so a driver script sees the port while the test is still running.
+            let line = Array("HTTP serve: listening on \(address) for \(seconds) s\n".utf8)
+            _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
             sleep(seconds)
             print("HTTP serve: \(server.statistics.requestsTotal) requests")
         }

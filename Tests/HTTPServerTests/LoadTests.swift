@@ -63,3 +63,40 @@ import Testing
         }
     }
 }
+
+/// Rough JSON throughput on a produce-shaped body, off by default (no timing assertions).
+@Suite struct JSONLoadTests {
+    @Test(.enabled(if: LoadTests.environment("MOM_HTTP_LOAD") != nil))
+    func produceBodyParseAndWrite() throws {
+        var writer = JSONWriter(reservingCapacity: 1 << 20)
+        writer.beginObject()
+        writer.key("records")
+        writer.beginArray()
+        for index in 0..<5_000 {
+            writer.beginObject()
+            writer.key("key"); writer.string("key-\(index)")
+            writer.key("value"); writer.string("{\"order\":\(index),\"item\":\"widget\",\"note\":\"caf\\u00e9 \u{1F600}\"}")
+            writer.key("headers"); writer.beginObject(); writer.key("trace"); writer.string("abc\(index)"); writer.endObject()
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.endObject()
+        let body = writer.bytes
+        let clock = SystemClock()
+        let rounds = 50
+        let start = clock.monotonicNanoseconds()
+        var records = 0
+        for _ in 0..<rounds {
+            records += try JSONValue(parsing: body)["records"]?.arrayValue?.count ?? 0
+        }
+        let parseSeconds = Double(clock.monotonicNanoseconds() - start) / 1e9
+        let value = try JSONValue(parsing: body)
+        let writeStart = clock.monotonicNanoseconds()
+        var written = 0
+        for _ in 0..<rounds { written += value.serialized().count }
+        let writeSeconds = Double(clock.monotonicNanoseconds() - writeStart) / 1e9
+        let megabytes = Double(body.count * rounds) / 1e6
+        print("JSON: body \(body.count) bytes; parse \(Int(megabytes / parseSeconds)) MB/s (\(Int(Double(records) / parseSeconds)) records/s); write \(Int(Double(written) / 1e6 / writeSeconds)) MB/s")
+        #expect(records == 5_000 * rounds)
+    }
+}

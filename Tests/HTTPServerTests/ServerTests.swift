@@ -181,6 +181,30 @@ import Testing
         }
     }
 
+    /// A client that pipelines requests for large responses and does not read them: the server
+    /// must stop handling its requests once the output backs up, and resume when it is read.
+    @Test func backpressureStopsHandlingUntilTheClientReads() throws {
+        try withServer(writeBufferBytesMax: 64 << 10) { server, address in
+            let connection = try RawConnection(to: address)
+            // A small receive buffer keeps the kernel from absorbing the responses for us.
+            try connection.descriptor.setOption(SOL_SOCKET, SO_RCVBUF, 64 << 10)
+            let requestCount = 40
+            let bodyBytes = 512 << 10
+            let request = "GET /big?bytes=\(bodyBytes) HTTP/1.1\r\n\r\n"
+            try connection.send(String(repeating: request, count: requestCount))
+            usleep(300_000)
+            // 20 MB of responses cannot all sit in loopback socket buffers, so the server must
+            // have stopped before handling every request.
+            let handledWhileBlocked = server.statistics.requestsTotal
+            #expect(handledWhileBlocked < requestCount)
+            try connection.read(until: { $0.count >= requestCount * bodyBytes }, timeoutMilliseconds: 20_000)
+            try connection.read(until: { _ in false }, timeoutMilliseconds: 100)
+            let responses = RawConnection.splitResponses(connection.received)
+            #expect(responses.count == requestCount)
+            #expect(server.statistics.requestsTotal == requestCount)
+        }
+    }
+
     @Test func gracefulShutdownFinishesInFlightRequests() throws {
         let server = HTTPServer(configuration: HTTPServerConfiguration(limits: testLimits()), router: testRouter())
         let address = try server.start()

@@ -205,6 +205,45 @@ import Testing
         }
     }
 
+    @Test func http10WithoutKeepAliveIsClosedAfterTheResponse() throws {
+        try withServer { _, address in
+            let connection = try RawConnection(to: address)
+            try connection.send("GET /hello HTTP/1.0\r\n\r\nGET /hello HTTP/1.0\r\n\r\n")
+            let text = try connection.readUntilClosed()
+            #expect(RawConnection.splitResponses(connection.received).count == 1)  // the second is never read
+            #expect(text.contains("Connection: close"))
+            #expect(connection.closedByPeer)
+        }
+    }
+
+    @Test func halfClosedClientStillGetsItsResponse() throws {
+        try withServer { _, address in
+            let connection = try RawConnection(to: address)
+            try connection.send("GET /later?ms=50 HTTP/1.1\r\n\r\n")
+            connection.descriptor.shutdownWrite()
+            let text = try connection.readUntilClosed()
+            #expect(statusCode(text) == 200)
+            #expect(text.hasSuffix("later ms=50"))
+        }
+    }
+
+    @Test func responseForADisconnectedClientIsDropped() throws {
+        try withServer { server, address in
+            do {
+                let connection = try RawConnection(to: address)
+                try connection.send("GET /later?ms=150 HTTP/1.1\r\n\r\n")
+                usleep(30_000)
+            }  // closed here, before the handler responds
+            for _ in 0..<100 where server.statistics.requestsInFlight > 0 || server.statistics.connectionsOpen > 0 {
+                usleep(20_000)
+            }
+            #expect(server.statistics.requestsInFlight == 0)
+            #expect(server.statistics.connectionsOpen == 0)
+            // The loop is healthy afterwards.
+            #expect(try HTTPClient(address: address).send(.get, "/hello").status == .ok)
+        }
+    }
+
     @Test func gracefulShutdownFinishesInFlightRequests() throws {
         let server = HTTPServer(configuration: HTTPServerConfiguration(limits: testLimits()), router: testRouter())
         let address = try server.start()

@@ -53,7 +53,9 @@ let package = Package(
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "SystemIO"]),
         .testTarget(name: "AuthTests", dependencies: ["Auth"]),
+        .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Raft", "SystemIO"]),
         .testTarget(name: "IntegrationTests", dependencies: ["SystemIO"]),
+        .testTarget(name: "BrokerTests", dependencies: ["Broker"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -33,6 +33,30 @@ public struct Limits: Sendable {
     // Names (topics, queues, exchanges): Kafka's limit.
     public var resourceNameBytesMax: Int = 249
 
+    // Broker model: catalog, queues, producers (Sources/Broker/Model).
+    public var partitionsPerResourceMax: Int = 1024
+    public var replicationFactorMax: Int = 7
+    public var catalogResourcesMax: Int = 10_000
+    public var catalogGroupsMax: Int = 100_000
+    public var exchangesMax: Int = 10_000
+    public var bindingsPerExchangeMax: Int = 10_000
+    public var catalogBindingsMax: Int = 100_000
+    public var subscriptionsPerTopicMax: Int = 1_000
+    public var bindingKeyBytesMax: Int = 255
+    public var recordHeaderNameBytesMax: Int = 255
+    public var queueAckTimeoutMillisecondsMax: UInt64 = 43_200_000
+    public var queueMaxDeliveriesMax: Int = 1_000
+    public var queueBatchMessagesMax: Int = 1_000
+    public var queueTrackedMessagesMax: Int = 120_000
+    public var producersPerPartitionMax: Int = 10_000
+    public var producerBatchesRememberedMax: Int = 5
+
+    // Coordination (ZooKeeper registry and group membership)
+    public var coordinationValueBytesMax: Int = 64 << 10
+    public var coordinationChildrenMax: Int = 100_000
+    public var coordinationWatchersMax: Int = 65_536
+    public var groupMembersMax: Int = 64
+
     public init() {}
 
     /// The production defaults.

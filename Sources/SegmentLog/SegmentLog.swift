@@ -1,1 +1,150 @@
-// The SegmentLog module. See docs/architecture.md for its responsibility and allowed imports.
+import MOMCore
+import SystemIO
+
+/// A partition's log on disk (DESIGN.md §3), Kafka-like: a directory of segments, each a `.log`
+/// of checksummed record batches plus a sparse `.index`. Records are opaque bytes; the upper
+/// layers (Raft storage, broker) give them meaning, and one Raft entry is one record.
+///
+/// Durability is explicit: `append` writes (page cache), `flush` fdatasyncs and returns the
+/// durable end, so one flush covers many appends (group commit). Every other on-disk change
+/// (roll, truncation, retention) is crash-safe and durable when it returns. A write or sync
+/// failure leaves the log failed until it is reopened, and reopening runs recovery.
+///
+/// Not thread-safe: one owner (the replication loop) drives it, like etcd's storage.
+public final class SegmentLog {
+    /// Settings of one log.
+    public struct Configuration {
+        /// Bounds: segment size and age, index interval, batch and read sizes.
+        public var limits: Limits
+        /// Time for age-based rolling and retention.
+        public var clock: any Clock
+        /// Offset of the first record when the directory is new.
+        public var initialOffset: Offset
+
+        public init(limits: Limits = .standard, clock: any Clock, initialOffset: Offset = .zero) {
+            self.limits = limits
+            self.clock = clock
+            self.initialOffset = initialOffset
+        }
+    }
+
+    /// The log's directory.
+    public let directory: String
+    let fileSystem: any FileSystem
+    let configuration: Configuration
+    var limits: Limits { configuration.limits }
+    /// Segments in offset order; never empty, the last is the active one.
+    var segments: [Segment] = []
+    var failure: Errno?
+    /// Test-only: recovery skips checksums, to show the crash checker catches a broken recovery.
+    var recoveryVerifiesChecksums: Bool
+
+    /// One past the last record: the offset the next append gets.
+    public var logEndOffset: Offset { segments[segments.count - 1].nextOffset }
+    /// The first record still in the log.
+    public var logStartOffset: Offset { segments[0].baseOffset }
+    /// Every record below this offset survives a crash.
+    public internal(set) var durableEndOffset: Offset = .zero
+    /// The term of the last record, or nil when the log is empty.
+    public var lastTerm: Term? { segments.last(where: { !$0.isEmpty })?.lastBatch?.term }
+    /// Bytes of every segment file.
+    public var sizeBytes: UInt64 { segments.reduce(0) { $0 + $1.size } }
+    /// How many segments the log has.
+    public var segmentCount: Int { segments.count }
+
+    /// Opens (creating if needed) the log in `directory` and recovers it: finishes or discards
+    /// interrupted renames and truncations, drops a torn or corrupt tail, rebuilds bad indexes.
+    public static func open(
+        directory: String, fileSystem: any FileSystem, configuration: Configuration
+    ) throws(SegmentLogError) -> SegmentLog {
+        let log = SegmentLog(directory: directory, fileSystem: fileSystem, configuration: configuration, verifyChecksums: true)
+        try log.recover()
+        return log
+    }
+
+    init(directory: String, fileSystem: any FileSystem, configuration: Configuration, verifyChecksums: Bool) {
+        precondition(configuration.limits.segmentBytesMax <= UInt64(UInt32.max), "index positions are 32-bit")
+        precondition(configuration.limits.indexIntervalBytes > 0, "index interval must be positive")
+        self.directory = directory
+        self.fileSystem = fileSystem
+        self.configuration = configuration
+        self.recoveryVerifiesChecksums = verifyChecksums
+    }
+
+    deinit { for segment in segments { segment.closeFiles() } }
+
+    /// Closes every file. The log is unusable afterwards.
+    public func close() {
+        for segment in segments { segment.closeFiles() }
+        segments.removeAll()
+    }
+
+    /// Throws if an earlier write or sync failed.
+    func checkUsable() throws(SegmentLogError) {
+        if let failure { throw .failed(failure) }
+    }
+
+    /// Marks the log failed for an I/O error from a mutation and rethrows it.
+    func fail(_ error: SegmentLogError) -> SegmentLogError {
+        if case .io(let errno, _) = error, failure == nil { failure = errno }
+        return error
+    }
+
+    // MARK: Durability
+
+    /// Makes every appended record durable (fdatasync) and returns the durable end offset.
+    /// Earlier segments were synced when they rolled, so this syncs only the active segment.
+    @discardableResult
+    public func flush() throws(SegmentLogError) -> Offset {
+        try checkUsable()
+        do { try segments[segments.count - 1].syncData() } catch { throw fail(error) }
+        durableEndOffset = logEndOffset
+        return durableEndOffset
+    }
+
+    // MARK: Lookup
+
+    /// The segment holding `offset` (binary search over base offsets).
+    func segmentIndex(containing offset: Offset) -> Int {
+        var low = 0
+        var high = segments.count
+        while low < high {
+            let middle = (low + high) / 2
+            if segments[middle].baseOffset <= offset { low = middle + 1 } else { high = middle }
+        }
+        return max(low - 1, 0)
+    }
+
+    func checkRange(_ offset: Offset, allowEnd: Bool) throws(SegmentLogError) {
+        let inRange = offset >= logStartOffset && (offset < logEndOffset || (allowEnd && offset == logEndOffset))
+        if !inRange { throw .offsetOutOfRange(requested: offset, logStart: logStartOffset, logEnd: logEndOffset) }
+    }
+
+    /// The position and header of the batch holding `offset` inside `segment`.
+    func locateBatch(_ offset: Offset, in segment: Segment) throws(SegmentLogError) -> (UInt64, BatchHeader) {
+        if let last = segment.lastBatch, last.baseOffset <= offset, offset < last.nextOffset {
+            return (segment.size - UInt64(last.length), last)
+        }
+        var found: (UInt64, BatchHeader)?
+        var scanner = BatchScanner(
+            file: segment.file, path: segment.logPath, end: segment.size, chunkBytes: 4096, limits: limits)
+        scanner.wholeBatches = false
+        _ = try scanner.scan(from: segment.scanStart(for: offset)) { (position, raw) throws(SegmentLogError) -> Bool in
+            let header = BatchHeader(decoding: raw)
+            if header.nextOffset <= offset { return true }
+            found = (position, header)
+            return false
+        }
+        guard let found, found.1.baseOffset <= offset else {
+            throw .corruptFile(path: segment.logPath, reason: "no batch holds offset \(offset)")
+        }
+        return found
+    }
+
+    /// The Raft term of the record at `offset`.
+    public func term(at offset: Offset) throws(SegmentLogError) -> Term {
+        try checkRange(offset, allowEnd: false)
+        let segment = segments[segmentIndex(containing: offset)]
+        return try locateBatch(offset, in: segment).1.term
+    }
+}

@@ -1,9 +1,8 @@
-// momd: the MOM node daemon. The node is assembled in the Broker module; until the cluster
-// slice lands (replication host, HTTP front, coordinator wiring) it says so and exits non-zero,
-// so that scripts/run falls back to the segment-log demo instead of pretending to serve.
+// momd: the MOM node daemon (DESIGN.md §5). Everything is assembled in the Broker module.
 import Broker
 import Glibc
 
-let message = Array("momd: the node daemon does not serve traffic yet (the cluster issue is open)\n".utf8)
-_ = message.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
-exit(2)
+// Block the stop signals before any other thread exists, so only the signal thread sees them.
+NodeServer.blockStopSignals()
+let code = await NodeServer.run(arguments: Array(CommandLine.arguments.dropFirst()), makeLink: NodeServer.defaultLink)
+exit(code)

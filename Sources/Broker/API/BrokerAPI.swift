@@ -1,0 +1,72 @@
+import HTTPServer
+import MOMCore
+import Replication
+import SystemIO
+
+/// The REST handlers of one node, per DESIGN.md §4. Every handler answers through its responder,
+/// possibly later (after a Raft commit, after a long-poll, or after forwarding).
+final class BrokerAPI: @unchecked Sendable {
+    let node: BrokerNode
+    let limits: Limits
+    let forwarder: Forwarder
+    private let roundRobin = ConditionCounter()
+
+    init(node: BrokerNode, forwarder: Forwarder) {
+        self.node = node
+        self.limits = node.limits
+        self.forwarder = forwarder
+    }
+
+    func makeRouter() -> Router {
+        var router = Router()
+        registerOperations(&router)
+        registerTopicAdmin(&router)
+        registerRecords(&router)
+        return router
+    }
+
+    /// The next round-robin start for keyless records.
+    func nextRoundRobin() -> Int { roundRobin.next() }
+
+    /// Returns the `__meta` leader when it is this node; otherwise forwards (or answers 503) and
+    /// returns nil.
+    func metaLeaderOrForward(_ request: HTTPRequest, _ responder: HTTPResponder) -> NodeID? {
+        let status = node.host.status(of: MetaStateMachine.group)
+        if status?.role == .leader { return node.config.nodeID }
+        if let leader = status?.leader, leader != node.config.nodeID {
+            forwarder.forward(request, to: leader, responder: responder)
+        } else {
+            responder.send(error: HTTPError.serviceUnavailable("the catalog has no leader yet (no quorum of meta replicas); retry", code: "no_leader"))
+        }
+        return nil
+    }
+
+    /// Proposes a catalog command on this node (the `__meta` leader, or forwards there) and
+    /// answers with `render` once it applied, or with the command's error.
+    func proposeCatalog(
+        _ command: CatalogCommand, request: HTTPRequest, responder: HTTPResponder,
+        render: @escaping @Sendable (CatalogOutcome) -> HTTPResponse
+    ) {
+        guard metaLeaderOrForward(request, responder) != nil else { return }
+        let meta = node.meta
+        node.host.propose(MetaStateMachine.group, entries: [command.encoded()]) { result in
+            switch result {
+            case .success(let range):
+                switch meta.outcome(at: range.upperBound) {
+                case .success(let outcome): responder.send(render(outcome))
+                case .failure(let error): responder.send(error: error.httpError)
+                case nil: responder.send(error: HTTPError.internalError)
+                }
+            case .failure(let error):
+                responder.send(error: error.httpError)
+            }
+        }
+    }
+}
+
+/// A thread-safe counter.
+final class ConditionCounter: @unchecked Sendable {
+    private let lock = ConditionMutex()
+    private var value = 0
+    func next() -> Int { lock.withLock { value = value &+ 1; return value & Int.max } }
+}

@@ -1,0 +1,19 @@
+import HTTPServer
+import MOMCore
+
+extension JSONWriter {
+    /// Writes bytes as `"name": "text"` when they are valid UTF-8, else `"name_base64": "…"`.
+    mutating func bytesField(_ name: String, _ bytes: [UInt8]) {
+        if String(validating: bytes, as: UTF8.self) != nil {
+            key(name)
+            utf8String(bytes)
+        } else {
+            key("\(name)_base64")
+            base64String(bytes)
+        }
+    }
+
+    mutating func field(_ name: String, _ value: UInt64) { key(name); unsigned(value) }
+    mutating func field(_ name: String, _ value: Int) { key(name); integer(value) }
+    mutating func field(_ name: String, _ value: String) { key(name); string(value) }
+}

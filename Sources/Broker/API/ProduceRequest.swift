@@ -1,0 +1,141 @@
+import HTTPServer
+import MOMCore
+
+/// A parsed `POST /v1/topics/{t}/records` body: records with their target partition resolved.
+struct ProduceRequest {
+    struct Item {
+        let position: Int
+        let partition: Int
+        let key: [UInt8]?
+        let value: [UInt8]
+        let headers: [Header]
+    }
+
+    let items: [Item]
+    let producerID: UInt64?
+    let sequence: UInt64?
+
+    /// The idempotent-producer identity, when the request has one.
+    var producer: (id: UInt64, sequence: UInt64)? {
+        guard let producerID, let sequence else { return nil }
+        return (producerID, sequence)
+    }
+
+    /// The same request with every record sent to `partition` (the per-partition route).
+    func forcing(partition: Int) -> ProduceRequest {
+        ProduceRequest(
+            items: items.map { Item(position: $0.position, partition: partition, key: $0.key, value: $0.value, headers: $0.headers) },
+            producerID: producerID, sequence: sequence)
+    }
+
+    /// Parses the body. `partitions` is the topic's partition count; records without a partition
+    /// go to hash(key) mod partitions, or round-robin from `roundRobinStart` when keyless.
+    static func parse(_ body: JSONValue, partitions: Int, roundRobinStart: Int, limits: Limits) throws(HTTPError) -> ProduceRequest {
+        guard let records = body["records"]?.arrayValue else { throw .badRequest("'records' must be an array of records") }
+        guard !records.isEmpty else { throw .badRequest("'records' is empty; send at least one record") }
+        guard records.count <= limits.batchRecordsMax else {
+            throw .contentTooLarge("at most \(limits.batchRecordsMax) records per request")
+        }
+        let producerID = try RequestJSON.integer(body, "producer_id", range: 0...Int64.max).map { UInt64($0) }
+        let sequence = try RequestJSON.integer(body, "sequence", range: 0...Int64.max).map { UInt64($0) }
+        guard (producerID == nil) == (sequence == nil) else {
+            throw .badRequest("'producer_id' and 'sequence' go together: send both for an idempotent retry, or neither")
+        }
+        var items: [Item] = []
+        items.reserveCapacity(records.count)
+        for (position, record) in records.enumerated() {
+            guard case .object = record else { throw .badRequest("record \(position) must be an object") }
+            let key = try RequestJSON.bytes(record, "key", required: false)
+            let value = try RequestJSON.bytes(record, "value", required: true) ?? []
+            guard (key?.count ?? 0) <= limits.recordKeyBytesMax else { throw .contentTooLarge("record \(position): key over \(limits.recordKeyBytesMax) bytes") }
+            guard value.count <= limits.recordValueBytesMax else { throw .contentTooLarge("record \(position): value over \(limits.recordValueBytesMax) bytes") }
+            let headers = try RequestJSON.headers(record, limits: limits)
+            // A forwarded share of a request keeps each record's position in the original, which
+            // is its index in an idempotent producer's batch.
+            let originalPosition = try RequestJSON.integer(record, "position", range: 0...Int64(limits.batchRecordsMax)).map { Int($0) }
+            let partition: Int
+            if let explicit = try RequestJSON.integer(record, "partition", range: 0...Int64(partitions - 1)) {
+                partition = Int(explicit)
+            } else if let key {
+                partition = Int(KeyHash.fnv1a(key) % UInt64(partitions))
+            } else {
+                partition = (roundRobinStart + position) % partitions
+            }
+            items.append(Item(position: originalPosition ?? position, partition: partition, key: key, value: value, headers: headers))
+        }
+        return ProduceRequest(items: items, producerID: producerID, sequence: sequence)
+    }
+}
+
+/// The partitioner's hash: FNV-1a 64, stable across nodes, versions and restarts.
+enum KeyHash {
+    static func fnv1a(_ bytes: [UInt8]) -> UInt64 {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for byte in bytes {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        return hash
+    }
+}
+
+extension ProduceRequest {
+    /// The body of one partition's share of a request, for the node that leads it.
+    static func partitionRequest(
+        _ items: [Item], topic: String, partition: Int, producer: (id: UInt64, sequence: UInt64)?, headers: HTTPHeaders
+    ) -> HTTPRequest {
+        var writer = JSONWriter(reservingCapacity: 64 + items.reduce(0) { $0 + $1.value.count + 64 })
+        writer.beginObject()
+        if let producer {
+            writer.field("producer_id", producer.id)
+            writer.field("sequence", producer.sequence)
+        }
+        writer.key("records")
+        writer.beginArray()
+        for item in items {
+            writer.beginObject()
+            writer.field("position", item.position)
+            if let key = item.key { writer.key("key_base64"); writer.base64String(key) }
+            writer.key("value_base64")
+            writer.base64String(item.value)
+            if !item.headers.isEmpty {
+                writer.key("headers")
+                writer.beginObject()
+                for header in item.headers { writer.key(header.name); writer.utf8String(header.value) }
+                writer.endObject()
+            }
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.endObject()
+        var forwardedHeaders = HTTPHeaders()
+        for name in ["Authorization", Forwarder.hopsHeader] {
+            if let value = headers[name] { forwardedHeaders.set(name: name, value: value) }
+        }
+        forwardedHeaders.set(name: "Content-Type", value: "application/json")
+        return HTTPRequest(method: .post, target: "/v1/topics/\(topic)/partitions/\(partition)/records", headers: forwardedHeaders, body: writer.bytes)
+    }
+
+    /// Reads the leader's answer to a forwarded share: its offsets, in the share's order.
+    static func offsets(from response: HTTPResponse, items: [Item], partition: Int) -> Result<[(position: Int, partition: Int, offset: Offset)], Error> {
+        guard response.status.code == 200 else {
+            let error = (try? JSONValue(parsing: response.body))?["error"]
+            let code = error?["code"]?.stringValue ?? "upstream_error"
+            let message = error?["message"]?.stringValue ?? "the partition leader answered \(response.status.code)"
+            var headers = HTTPHeaders()
+            if let retry = response.headers["Retry-After"] { headers.set(name: "Retry-After", value: retry) }
+            return .failure(HTTPError(response.status, code: code, message: message, headers: headers))
+        }
+        guard let list = (try? JSONValue(parsing: response.body))?["offsets"]?.arrayValue, list.count == items.count else {
+            return .failure(HTTPError.serviceUnavailable("the partition leader's answer was malformed; retry", code: "forward_failed"))
+        }
+        var result: [(position: Int, partition: Int, offset: Offset)] = []
+        for (item, entry) in zip(items, list) {
+            guard let offset = entry["offset"]?.uint64Value else {
+                return .failure(HTTPError.serviceUnavailable("the partition leader's answer was malformed; retry", code: "forward_failed"))
+            }
+            result.append((item.position, partition, Offset(offset)))
+        }
+        return .success(result)
+    }
+}

@@ -1,0 +1,148 @@
+import HTTPServer
+import MOMCore
+import Raft
+import Replication
+import SystemIO
+
+/// Produce (`POST …/records`) and fetch-by-offset (`GET …/partitions/{p}/records`).
+extension BrokerAPI {
+    func registerRecords(_ router: inout Router) {
+        router.addDeferred(.post, "/v1/topics/{t}/records") { request, responder in self.produce(request, responder, onlyPartition: nil) }
+        router.addDeferred(.post, "/v1/topics/{t}/partitions/{p}/records") { request, responder in
+            guard let partition = request.pathParameter("p").flatMap(Int.init) else {
+                return _ = responder.send(error: HTTPError.badRequest("partition must be a number"))
+            }
+            self.produce(request, responder, onlyPartition: partition)
+        }
+        router.addDeferred(.get, "/v1/topics/{t}/partitions/{p}/records") { request, responder in self.fetch(request, responder) }
+    }
+
+    private func topicOrError(_ request: HTTPRequest) throws(HTTPError) -> TopicConfig {
+        let name = request.pathParameter("t") ?? ""
+        guard let topic = node.meta.current.topic(name) else {
+            throw .notFound("topic '\(name)' does not exist; create it with POST /v1/topics")
+        }
+        return topic
+    }
+
+    private func produce(_ request: HTTPRequest, _ responder: HTTPResponder, onlyPartition: Int?) {
+        do {
+            let topic = try topicOrError(request)
+            if let onlyPartition, !(0..<topic.partitions.count).contains(onlyPartition) {
+                throw HTTPError.notFound("topic '\(topic.name)' has no partition \(onlyPartition)")
+            }
+            let body = try RequestJSON.object(request, limits: limits)
+            var parsed = try ProduceRequest.parse(body, partitions: topic.partitions.count, roundRobinStart: nextRoundRobin(), limits: limits)
+            if let onlyPartition { parsed = parsed.forcing(partition: onlyPartition) }
+            let collector = OffsetCollector(count: parsed.items.count, responder: responder)
+            for (partition, items) in Dictionary(grouping: parsed.items, by: \.partition).sorted(by: { $0.key < $1.key }) {
+                produce(items, to: topic, partition: partition, producer: parsed.producer, original: request, collector: collector)
+            }
+        } catch {
+            responder.send(error: error)
+        }
+    }
+
+    /// Writes one partition's share of a request: locally when this node leads the partition,
+    /// otherwise through the leader (or a replica that knows it).
+    private func produce(
+        _ items: [ProduceRequest.Item], to topic: TopicConfig, partition: Int, producer: (id: UInt64, sequence: UInt64)?,
+        original: HTTPRequest, collector: OffsetCollector
+    ) {
+        let placement = topic.partitions[partition]
+        let status = node.host.status(of: placement.group)
+        if status?.role == .leader {
+            node.appendLocally(items, group: placement.group, producer: producer) { result in
+                collector.deliver(result.map { offsets in zip(items, offsets).map { ($0.position, partition, $1) } })
+            }
+            return
+        }
+        let target = status?.leader ?? placement.replicas.first { $0 != node.config.nodeID }
+        guard let target, target != node.config.nodeID else {
+            collector.deliver(.failure(HTTPError.serviceUnavailable("partition \(partition) of '\(topic.name)' has no leader yet; retry", code: "no_leader")))
+            return
+        }
+        let subrequest = ProduceRequest.partitionRequest(items, topic: topic.name, partition: partition, producer: producer, headers: original.headers)
+        let sink = HTTPResponder { response in
+            collector.deliver(ProduceRequest.offsets(from: response, items: items, partition: partition))
+        }
+        forwarder.forward(subrequest, to: target, responder: sink)
+    }
+
+    private func fetch(_ request: HTTPRequest, _ responder: HTTPResponder) {
+        do {
+            let topic = try topicOrError(request)
+            guard let partition = request.pathParameter("p").flatMap(Int.init), (0..<topic.partitions.count).contains(partition) else {
+                throw HTTPError.notFound("topic '\(topic.name)' has no partition \(request.pathParameter("p") ?? "")")
+            }
+            guard let offset = try request.queryInteger("offset") else { throw HTTPError.badRequest("'offset' is required, e.g. ?offset=0") }
+            let maxRecords = Int(min(try request.queryInteger("max_records") ?? 1000, UInt64(limits.batchRecordsMax)))
+            let maxBytes = Int(min(try request.queryInteger("max_bytes") ?? 1 << 20, UInt64(limits.readBytesMax)))
+            let waitMilliseconds = min(try request.queryInteger("wait_ms") ?? 0, limits.longPollWaitMillisecondsMax)
+            let placement = topic.partitions[partition]
+            guard node.host.status(of: placement.group) != nil else {
+                let target = node.host.status(of: placement.group)?.leader ?? placement.replicas.first { $0 != node.config.nodeID }
+                guard let target else { throw HTTPError.serviceUnavailable("partition \(partition) is not served here yet; retry", code: "unavailable") }
+                return forwarder.forward(request, to: target, responder: responder)
+            }
+            let fetch = FetchRequest(group: placement.group, offset: Offset(offset), maxRecords: max(1, maxRecords), maxBytes: max(1, maxBytes), waitMilliseconds: waitMilliseconds)
+            node.fetch(fetch) { result in
+                switch result {
+                case .success(let page): responder.send(.json(bytes: page.json()))
+                case .failure(let error): responder.send(error: error)
+                }
+            }
+        } catch {
+            responder.send(error: error)
+        }
+    }
+}
+
+/// Gathers per-partition answers of one produce request and responds once, in request order.
+final class OffsetCollector: @unchecked Sendable {
+    private let lock = ConditionMutex()
+    private var offsets: [(partition: Int, offset: Offset)?]
+    private var remaining: Int
+    private var failed = false
+    private let responder: HTTPResponder
+
+    init(count: Int, responder: HTTPResponder) {
+        self.offsets = Array(repeating: nil, count: count)
+        self.remaining = count
+        self.responder = responder
+    }
+
+    func deliver(_ result: Result<[(position: Int, partition: Int, offset: Offset)], Error>) {
+        let response: HTTPResponse? = lock.withLock {
+            guard !failed else { return nil }
+            switch result {
+            case .failure(let error):
+                failed = true
+                return HTTPResponse(error: error)
+            case .success(let items):
+                for item in items where offsets[item.position] == nil {
+                    offsets[item.position] = (item.partition, item.offset)
+                    remaining -= 1
+                }
+                return remaining == 0 ? render() : nil
+            }
+        }
+        if let response { responder.send(response) }
+    }
+
+    private func render() -> HTTPResponse {
+        var writer = JSONWriter(reservingCapacity: 16 + offsets.count * 32)
+        writer.beginObject()
+        writer.key("offsets")
+        writer.beginArray()
+        for case let (partition, offset)? in offsets {
+            writer.beginObject()
+            writer.field("partition", partition)
+            writer.field("offset", offset.rawValue)
+            writer.endObject()
+        }
+        writer.endArray()
+        writer.endObject()
+        return .json(bytes: writer.bytes)
+    }
+}

@@ -1,0 +1,237 @@
+import MOMCore
+
+/// The byte layout of a partition record (the opaque data of one Raft entry):
+///
+///     version u8 (=1) | kind u8 | body
+///     data:                timestamp varint | flags u8 (1 = key, 2 = producer) | [key bytes]
+///                          | value bytes | header count varint | (name string, value bytes)*
+///                          | [producer id varint, sequence varint, index varint]
+///     noop:                (empty body; an entry with no bytes at all is also a noop)
+///     subscriptionCommit:  name string | subscription id varint | offset varint
+///     subscriptionDelete:  name string | subscription id varint
+///     queueClaim:          claim id u64 | claimed-at varint | deadline varint | offset ranges
+///     queueAck:            count varint | (offset varint, claim id u64)*
+///     queueDeadLettered:   dead-lettered-at varint | offset ranges
+///
+/// "bytes" and "string" are varint-length-prefixed; strings must be valid UTF-8. Offset ranges
+/// are `count varint | (gap from previous end varint, length varint ≥ 1)*`, so they are
+/// ascending and duplicate-free by construction. Decoding is total: every length is bounded by
+/// `Limits`, trailing bytes are rejected, and bad input throws `DecodeError`, never traps.
+extension PartitionRecord {
+    static let formatVersion: UInt8 = 1
+
+    enum Kind: UInt8 {
+        case data = 1, noop, subscriptionCommit, subscriptionDelete, queueClaim, queueAck, queueDeadLettered
+    }
+
+    var kind: Kind {
+        switch self {
+        case .data: .data
+        case .noop: .noop
+        case .subscriptionCommit: .subscriptionCommit
+        case .subscriptionDelete: .subscriptionDelete
+        case .queueClaim: .queueClaim
+        case .queueAck: .queueAck
+        case .queueDeadLettered: .queueDeadLettered
+        }
+    }
+
+    /// The entry bytes for this record.
+    func encoded() -> [UInt8] {
+        var writer = BinaryWriter(capacity: 64)
+        encode(into: &writer)
+        return writer.bytes
+    }
+
+    func encode(into writer: inout BinaryWriter) {
+        writer.write(Self.formatVersion)
+        writer.write(kind.rawValue)
+        switch self {
+        case .data(let record): record.encode(into: &writer)
+        case .noop: break
+        case .subscriptionCommit(let commit):
+            writer.write(string: commit.subscription)
+            writer.write(varint: commit.subscriptionID)
+            writer.write(varint: commit.offset.rawValue)
+        case .subscriptionDelete(let delete):
+            writer.write(string: delete.subscription)
+            writer.write(varint: delete.subscriptionID)
+        case .queueClaim(let claim):
+            writer.write(fixed: claim.claimID)
+            writer.write(varint: claim.claimedAtMilliseconds)
+            writer.write(varint: claim.deadlineMilliseconds)
+            OffsetRanges.encode(claim.offsets, into: &writer)
+        case .queueAck(let ack):
+            writer.write(varint: UInt64(ack.entries.count))
+            for entry in ack.entries {
+                writer.write(varint: entry.offset.rawValue)
+                writer.write(fixed: entry.claimID)
+            }
+        case .queueDeadLettered(let deadLettered):
+            writer.write(varint: deadLettered.deadLetteredAtMilliseconds)
+            OffsetRanges.encode(deadLettered.offsets, into: &writer)
+        }
+    }
+
+    /// Decodes one entry's bytes. Throws `DecodeError` on anything malformed.
+    static func decode(_ bytes: [UInt8], limits: Limits = .standard) throws -> PartitionRecord {
+        try bytes.withUnsafeBytes { try decode(raw: $0, limits: limits) }
+    }
+
+    static func decode(raw: UnsafeRawBufferPointer, limits: Limits = .standard) throws -> PartitionRecord {
+        if raw.isEmpty { return .noop }
+        var reader = BinaryReader(raw)
+        let version = try reader.readByte()
+        guard version == formatVersion else { throw DecodeError.invalid("partition record version \(version)") }
+        let kindByte = try reader.readByte()
+        guard let kind = Kind(rawValue: kindByte) else { throw DecodeError.invalid("partition record kind \(kindByte)") }
+        let record = try decodeBody(kind, from: &reader, limits: limits)
+        guard reader.isAtEnd else { throw DecodeError.invalid("\(reader.remaining) trailing bytes after record") }
+        return record
+    }
+
+    private static func decodeBody(_ kind: Kind, from reader: inout BinaryReader, limits: Limits) throws -> PartitionRecord {
+        switch kind {
+        case .data:
+            return .data(try DataRecord.decode(from: &reader, limits: limits))
+        case .noop:
+            return .noop
+        case .subscriptionCommit:
+            let name = try reader.readUTF8(limit: limits.resourceNameBytesMax)
+            let id = try reader.readVarint()
+            let offset = Offset(try reader.readVarint())
+            return .subscriptionCommit(SubscriptionCommit(subscription: name, subscriptionID: id, offset: offset))
+        case .subscriptionDelete:
+            let name = try reader.readUTF8(limit: limits.resourceNameBytesMax)
+            let id = try reader.readVarint()
+            return .subscriptionDelete(SubscriptionDelete(subscription: name, subscriptionID: id))
+        case .queueClaim:
+            let claimID = try reader.read(fixed: UInt64.self)
+            let claimedAt = try reader.readVarint()
+            let deadline = try reader.readVarint()
+            let offsets = try OffsetRanges.decode(from: &reader, limit: limits.queueBatchMessagesMax)
+            return .queueClaim(QueueClaim(
+                claimID: claimID, claimedAtMilliseconds: claimedAt, deadlineMilliseconds: deadline, offsets: offsets))
+        case .queueAck:
+            let count = try reader.readCount(limit: limits.queueBatchMessagesMax)
+            var entries: [QueueAckEntry] = []
+            entries.reserveCapacity(count)
+            for _ in 0..<count {
+                let offset = Offset(try reader.readVarint())
+                entries.append(QueueAckEntry(offset: offset, claimID: try reader.read(fixed: UInt64.self)))
+            }
+            return .queueAck(QueueAck(entries: entries))
+        case .queueDeadLettered:
+            let at = try reader.readVarint()
+            let offsets = try OffsetRanges.decode(from: &reader, limit: limits.queueBatchMessagesMax)
+            return .queueDeadLettered(QueueDeadLettered(deadLetteredAtMilliseconds: at, offsets: offsets))
+        }
+    }
+}
+
+extension DataRecord {
+    private static let keyFlag: UInt8 = 1
+    private static let producerFlag: UInt8 = 2
+
+    func encode(into writer: inout BinaryWriter) {
+        writer.write(varint: timestampMilliseconds)
+        writer.write((key == nil ? 0 : Self.keyFlag) | (producer == nil ? 0 : Self.producerFlag))
+        if let key { writer.write(lengthPrefixed: key) }
+        writer.write(lengthPrefixed: value)
+        writer.write(varint: UInt64(headers.count))
+        for header in headers {
+            writer.write(string: header.name)
+            writer.write(lengthPrefixed: header.value)
+        }
+        if let producer {
+            writer.write(varint: producer.producerID)
+            writer.write(varint: producer.sequence)
+            writer.write(varint: UInt64(producer.indexInBatch))
+        }
+    }
+
+    static func decode(from reader: inout BinaryReader, limits: Limits) throws -> DataRecord {
+        let timestamp = try reader.readVarint()
+        let flags = try reader.readByte()
+        guard flags & ~(keyFlag | producerFlag) == 0 else { throw DecodeError.invalid("data record flags \(flags)") }
+        let key = flags & keyFlag != 0 ? Array(try reader.readLengthPrefixed(limit: limits.recordKeyBytesMax)) : nil
+        let value = Array(try reader.readLengthPrefixed(limit: limits.recordValueBytesMax))
+        let headerCount = try reader.readCount(limit: limits.recordHeadersMax)
+        var headers: [Header] = []
+        headers.reserveCapacity(headerCount)
+        for _ in 0..<headerCount {
+            let name = try reader.readUTF8(limit: limits.recordHeaderNameBytesMax)
+            headers.append(Header(name, Array(try reader.readLengthPrefixed(limit: limits.recordValueBytesMax))))
+        }
+        var producer: ProducerStamp?
+        if flags & producerFlag != 0 {
+            let id = try reader.readVarint()
+            let sequence = try reader.readVarint()
+            let index = try reader.readVarint()
+            guard index <= UInt64(UInt32.max) else { throw DecodeError.invalid("index in batch \(index)") }
+            producer = ProducerStamp(producerID: id, sequence: sequence, indexInBatch: UInt32(index))
+        }
+        return DataRecord(timestampMilliseconds: timestamp, key: key, value: value, headers: headers, producer: producer)
+    }
+}
+
+/// Ascending offset lists stored as runs, because claims and acks usually cover consecutive
+/// messages: a claim of 1,000 consecutive offsets costs a few bytes.
+enum OffsetRanges {
+    /// `offsets` must be strictly ascending (the caller's invariant).
+    static func encode(_ offsets: [Offset], into writer: inout BinaryWriter) {
+        var runs: [(start: UInt64, length: UInt64)] = []
+        for offset in offsets {
+            if let last = runs.last, last.start + last.length == offset.rawValue {
+                runs[runs.count - 1].length += 1
+            } else {
+                precondition(runs.last.map { $0.start + $0.length <= offset.rawValue } ?? true, "offsets not ascending")
+                runs.append((offset.rawValue, 1))
+            }
+        }
+        writer.write(varint: UInt64(runs.count))
+        var previousEnd: UInt64 = 0
+        for run in runs {
+            writer.write(varint: run.start - previousEnd)
+            writer.write(varint: run.length)
+            previousEnd = run.start + run.length
+        }
+    }
+
+    /// Throws when the total count exceeds `limit`, a run is empty, or offsets overflow.
+    static func decode(from reader: inout BinaryReader, limit: Int) throws -> [Offset] {
+        let runCount = try reader.readCount(limit: limit)
+        var offsets: [Offset] = []
+        var previousEnd: UInt64 = 0
+        for _ in 0..<runCount {
+            let (start, startOverflow) = previousEnd.addingReportingOverflow(try reader.readVarint())
+            let length = try reader.readVarint()
+            guard length >= 1, length <= UInt64(limit - offsets.count) else {
+                throw DecodeError.invalid("offset run length \(length) (limit \(limit) offsets)")
+            }
+            let (end, endOverflow) = start.addingReportingOverflow(length)
+            guard !startOverflow, !endOverflow else { throw DecodeError.invalid("offset run overflows") }
+            for raw in start..<end { offsets.append(Offset(raw)) }
+            previousEnd = end
+        }
+        return offsets
+    }
+}
+
+extension BinaryReader {
+    /// A varint element count, bounded so a corrupt count cannot make us reserve gigabytes.
+    mutating func readCount(limit: Int) throws -> Int {
+        let count = try readVarint()
+        guard count <= UInt64(limit) else { throw DecodeError.lengthTooLarge(Int(clamping: count), limit: limit) }
+        return Int(count)
+    }
+
+    /// A length-prefixed string that must be valid UTF-8 (the shared `readString` repairs bad
+    /// bytes instead, which would make a decoded record differ from the bytes on disk).
+    mutating func readUTF8(limit: Int) throws -> String {
+        let raw = try readLengthPrefixed(limit: limit)
+        let string = String(decoding: raw, as: UTF8.self)
+        guard string.utf8.elementsEqual(raw) else { throw DecodeError.invalid("string is not valid UTF-8") }
+        return string
+    }
+}

@@ -1,0 +1,40 @@
+import MOMCore
+
+/// Everything a partition's committed log determines besides the data itself, in one place so
+/// the replication wiring makes one call per committed entry: producer dedup for every
+/// partition, subscription cursors for topic partitions, claim/ack state for queue partitions.
+struct PartitionStateMachine: Equatable, Sendable {
+    private(set) var dedup: ProducerDedup
+    private(set) var cursors: SubscriptionCursors
+    /// Present for queue partitions only.
+    private(set) var queue: QueuePartitionState?
+
+    /// A topic partition.
+    init(limits: Limits = .standard) {
+        dedup = ProducerDedup(limits: limits)
+        cursors = SubscriptionCursors(limits: limits)
+        queue = nil
+    }
+
+    /// A queue partition; `startOffset` is the first offset the log still holds.
+    init(queueMaxDeliveries maxDeliveries: Int?, limits: Limits = .standard, startOffset: Offset = .zero) {
+        self.init(limits: limits)
+        queue = QueuePartitionState(maxDeliveries: maxDeliveries, limits: limits, startOffset: startOffset)
+    }
+
+    /// Applies the committed entry at `offset` (entries in log order, each once) and returns
+    /// the decoded record with the queue's verdict, so the proposer can answer its client.
+    /// A committed entry that does not decode means a corrupt log: the caller stops the group.
+    mutating func apply(entry bytes: [UInt8], at offset: Offset, limits: Limits = .standard) throws
+        -> (record: PartitionRecord, queueResult: QueueApplyResult)
+    {
+        let record = try PartitionRecord.decode(bytes, limits: limits)
+        return (record, apply(record, at: offset))
+    }
+
+    mutating func apply(_ record: PartitionRecord, at offset: Offset) -> QueueApplyResult {
+        dedup.apply(record, at: offset)
+        cursors.apply(record)
+        return queue?.apply(record, at: offset) ?? .none
+    }
+}

@@ -1,0 +1,102 @@
+import Coordination
+import HTTPServer
+import MOMCore
+import Raft
+import Replication
+import SystemIO
+
+/// One MOM node: the replication host with its `__meta` and partition groups, the catalog, the
+/// coordinator registration, and the REST handlers. The executable wires it to sockets.
+public final class BrokerNode: @unchecked Sendable {
+    let config: NodeConfig
+    let limits: Limits
+    let clock: any Clock
+    let coordinator: any Coordinator
+    let host: ReplicationHost
+    let meta: MetaStateMachine
+    let groups: NodeGroups
+    let peers = PeerDirectory()
+    private var watchTask: Task<Void, Never>?
+    /// Idempotent requests being written (loop thread only): a concurrent identical retry waits.
+    var inflightProducers: Set<ProducerKey> = []
+    /// Called when the live-node set changes, to re-dial peers.
+    var onPeersChanged: (@Sendable ([NodeID: SocketAddress]) -> Void)?
+
+    init(
+        config: NodeConfig, coordinator: any Coordinator, link: any PeerLink, logFactory: any GroupLogFactory,
+        clock: any Clock, limits: Limits, randomSeed: UInt64
+    ) {
+        self.config = config
+        self.limits = limits
+        self.clock = clock
+        self.coordinator = coordinator
+        var settings = ReplicationHost.Settings()
+        settings.tickMilliseconds = config.tickMilliseconds
+        settings.limits = limits
+        self.host = ReplicationHost(nodeID: config.nodeID, link: link, clock: clock, randomSeed: randomSeed, settings: settings)
+        let groups = NodeGroups(nodeID: config.nodeID, limits: limits, factory: logFactory)
+        self.groups = groups
+        var metaMachine: MetaStateMachine?
+        self.meta = MetaStateMachine(limits: limits) { outcome in
+            groups.catalogChanged(outcome) { metaMachine?.current ?? Catalog() }
+        }
+        metaMachine = meta
+        groups.host = host
+    }
+
+    /// Starts the loop, hosts `__meta`, registers with the coordinator, and follows the live
+    /// node set.
+    func start() async throws {
+        host.start()
+        let metaLog = try groups.factory.openLog(for: MetaStateMachine.group, owner: nil)
+        let voters = Set(config.metaReplicas)
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, Error>) in
+            host.addGroup(MetaStateMachine.group, log: metaLog, stateMachine: meta,
+                          bootstrap: Configuration(voters: voters),
+                          campaign: config.metaReplicas.first == config.nodeID) { continuation.resume(with: $0) }
+        }
+        let registration = NodeRegistration(http: config.httpListen.description, raft: config.raftListen.description)
+        try await registerRetrying(registration)
+        peers.update(try await coordinator.liveNodes())
+        onPeersChanged?(peers.raftAddresses())
+        let stream = coordinator.watchLiveNodes()
+        watchTask = Task { [peers, weak self] in
+            for await live in stream {
+                peers.update(live)
+                self?.onPeersChanged?(peers.raftAddresses())
+            }
+        }
+    }
+
+    /// Registers, waiting out a previous run's session: after a crash, ZooKeeper keeps the old
+    /// ephemeral registration until that session times out (bounded by `registerWaitSeconds`).
+    private func registerRetrying(_ registration: NodeRegistration, registerWaitSeconds: Int = 60) async throws {
+        var attempt = 0
+        while true {
+            do {
+                try await coordinator.register(config.nodeID, at: registration)
+                return
+            } catch {
+                let retryable: Bool
+                switch error {
+                case .alreadyExists, .unavailable: retryable = true
+                default: retryable = false
+                }
+                guard retryable, attempt < registerWaitSeconds * 2 else { throw error }
+                if attempt == 0 {
+                    Log.warn("registration refused for now; retrying", [("node", "\(config.nodeID.rawValue)"), ("reason", "\(error)")])
+                }
+            }
+            attempt += 1
+            try await Task.sleep(nanoseconds: 500_000_000)
+        }
+    }
+
+    /// Graceful stop: hand leadership over (bounded), leave the coordinator, stop the loop.
+    func stop() async {
+        _ = host.handOverLeadership(timeoutMilliseconds: 5_000)
+        try? await coordinator.deregister()
+        watchTask?.cancel()
+        host.stop()
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import MOMCore
+import SystemIO
+
+/// momd's configuration: the command-line contract of DESIGN.md §5. `config/momd.json` holds the
+/// same keys as the flags (without the leading dashes); a flag overrides the file.
+public struct NodeConfig: Equatable, Sendable {
+    public var nodeID: NodeID
+    public var dataDirectory: String
+    public var httpListen: SocketAddress
+    public var raftListen: SocketAddress
+    /// ZooKeeper connection string; nil runs standalone on the embedded coordinator.
+    public var zookeeper: String?
+    public var zookeeperRoot: String = "/mom"
+    public var usersDatabase: String?
+    /// Names the cluster in the transport handshake: nodes of another cluster are refused.
+    public var clusterID: String = "mom"
+    /// The voters of the `__meta` group when the cluster is first formed.
+    public var metaReplicas: [NodeID] = []
+    /// Serves without tokens. Off by default and logged loudly when on.
+    public var insecureNoAuth: Bool = false
+    /// A file holding the JWT secret, when `MOM_SECRET_KEY` is not set.
+    public var secretFile: String?
+    public var tickMilliseconds: UInt64 = 100
+
+    /// Why a configuration was refused: the message names the flag and the fix.
+    public struct Invalid: Error, Equatable, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+    }
+
+    /// Parses flags (and the `--config` file they name). Flags override the file.
+    public static func parse(arguments: [String], readFile: (String) throws -> [UInt8] = NodeConfig.readFile) throws -> NodeConfig {
+        let flags = try parseFlags(arguments)
+        var values: [String: String] = [:]
+        if let path = flags["config"] {
+            let bytes: [UInt8]
+            do { bytes = try readFile(path) } catch { throw Invalid(message: "cannot read --config \(path): \(error)") }
+            values = try parseFile(bytes, path: path)
+        }
+        for (key, value) in flags where key != "config" { values[key] = value }
+        return try build(values)
+    }
+
+    static let knownKeys: Set<String> = [
+        "config", "node-id", "data-dir", "http-listen", "raft-listen", "zookeeper", "zk-root", "users-db",
+        "cluster-id", "meta-replicas", "insecure-no-auth", "secret-file", "tick-ms",
+    ]
+    static let booleanKeys: Set<String> = ["insecure-no-auth"]
+
+    static func parseFlags(_ arguments: [String]) throws -> [String: String] {
+        var values: [String: String] = [:]
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            guard argument.hasPrefix("--") else { throw Invalid(message: "unexpected argument '\(argument)'; flags start with --") }
+            var key = String(argument.dropFirst(2))
+            var value: String?
+            if let equals = key.firstIndex(of: "=") {
+                value = String(key[key.index(after: equals)...])
+                key = String(key[..<equals])
+            }
+            guard knownKeys.contains(key) else { throw Invalid(message: "unknown flag --\(key); see momd --help") }
+            if booleanKeys.contains(key) {
+                values[key] = value ?? "true"
+            } else if let value {
+                values[key] = value
+            } else {
+                index += 1
+                guard index < arguments.count else { throw Invalid(message: "--\(key) needs a value") }
+                values[key] = arguments[index]
+            }
+            index += 1
+        }
+        return values
+    }
+
+    static func parseFile(_ bytes: [UInt8], path: String) throws -> [String: String] {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else {
+            throw Invalid(message: "--config \(path) is not a JSON object")
+        }
+        var values: [String: String] = [:]
+        for (rawKey, value) in object {
+            let key = rawKey.replacingOccurrences(of: "_", with: "-")
+            guard knownKeys.contains(key), key != "config" else { throw Invalid(message: "unknown key '\(rawKey)' in \(path)") }
+            switch value {
+            case let text as String: values[key] = text
+            case let number as NSNumber where booleanKeys.contains(key): values[key] = number.boolValue ? "true" : "false"
+            case let number as NSNumber: values[key] = number.stringValue
+            case let list as [Any]: values[key] = list.map { "\($0)" }.joined(separator: ",")
+            default: throw Invalid(message: "key '\(rawKey)' in \(path) has an unsupported value")
+            }
+        }
+        return values
+    }
+
+    static func build(_ values: [String: String]) throws -> NodeConfig {
+        func required(_ key: String) throws -> String {
+            guard let value = values[key], !value.isEmpty else { throw Invalid(message: "--\(key) is required") }
+            return value
+        }
+        func address(_ key: String) throws -> SocketAddress {
+            let text = try required(key)
+            guard let parsed = SocketAddress(parsing: text) else {
+                throw Invalid(message: "--\(key) '\(text)' is not HOST:PORT with an IPv4 host, e.g. 127.0.0.1:8080")
+            }
+            return parsed
+        }
+        guard let id = UInt64(try required("node-id")), id > 0 else { throw Invalid(message: "--node-id must be a positive integer") }
+        var config = NodeConfig(
+            nodeID: NodeID(id), dataDirectory: try required("data-dir"),
+            httpListen: try address("http-listen"), raftListen: try address("raft-listen"))
+        config.zookeeper = values["zookeeper"].flatMap { $0.isEmpty ? nil : $0 }
+        if let root = values["zk-root"] {
+            guard root.hasPrefix("/"), root.count > 1, !root.hasSuffix("/") else {
+                throw Invalid(message: "--zk-root must be an absolute znode path such as /mom")
+            }
+            config.zookeeperRoot = root
+        }
+        config.usersDatabase = values["users-db"]
+        if let cluster = values["cluster-id"] { config.clusterID = cluster }
+        if let replicas = values["meta-replicas"] {
+            config.metaReplicas = try replicas.split(separator: ",").map {
+                guard let n = UInt64($0.trimmingCharacters(in: .whitespaces)), n > 0 else {
+                    throw Invalid(message: "--meta-replicas takes node ids separated by commas, e.g. 1,2,3")
+                }
+                return NodeID(n)
+            }
+        }
+        if config.metaReplicas.isEmpty { config.metaReplicas = [config.nodeID] }
+        config.insecureNoAuth = values["insecure-no-auth"] == "true"
+        config.secretFile = values["secret-file"]
+        if let tick = values["tick-ms"] {
+            guard let ms = UInt64(tick), (1...10_000).contains(ms) else { throw Invalid(message: "--tick-ms must be 1…10000") }
+            config.tickMilliseconds = ms
+        }
+        return config
+    }
+
+    public static func readFile(_ path: String) throws -> [UInt8] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw Errno.noEntry }
+        return [UInt8](data)
+    }
+}

@@ -1,0 +1,146 @@
+import Coordination
+import Glibc
+import HTTPServer
+import MOMCore
+import Replication
+import SystemIO
+
+/// Runs momd: builds a node from its configuration, serves HTTP, and stops gracefully on
+/// SIGTERM or SIGINT (leadership handed over, coordinator session closed, logs flushed).
+public enum NodeServer {
+    public static let usage = """
+        usage: momd [--config FILE] --node-id N --data-dir DIR \\
+                    --http-listen 127.0.0.1:8080 --raft-listen 127.0.0.1:9090 \\
+                    [--zookeeper HOST:PORT[,HOST:PORT…]] [--zk-root /mom] [--users-db FILE] \\
+                    [--cluster-id NAME] [--meta-replicas 1,2,3] [--secret-file FILE] [--tick-ms 100]
+
+        Runs one MOM broker node. Without --zookeeper it runs standalone on an embedded
+        coordinator. The JWT secret comes from MOM_SECRET_KEY or --secret-file.
+        """
+
+    /// Makes the peer link for a node (the TCP transport in production).
+    public typealias LinkFactory = @Sendable (NodeConfig, ReplicationHost) throws -> (link: any PeerLink, stop: @Sendable () -> Void, updatePeers: @Sendable ([NodeID: SocketAddress]) -> Void)
+
+    /// Runs until a stop signal; returns the process exit code.
+    public static func run(arguments: [String], makeLink: LinkFactory) async -> Int32 {
+        if arguments.contains("--help") || arguments.contains("-h") {
+            print(usage)
+            return 0
+        }
+        let config: NodeConfig
+        do {
+            config = try NodeConfig.parse(arguments: arguments)
+        } catch {
+            Log.error("momd: \(error)", [])
+            return 2
+        }
+        do {
+            let running = try await start(config, makeLink: makeLink)
+            let signal = await waitForStopSignal()
+            Log.info("stopping", [("signal", "\(signal)"), ("node", "\(config.nodeID.rawValue)")])
+            await running.stop()
+            Log.info("stopped", [("node", "\(config.nodeID.rawValue)")])
+            return 0
+        } catch {
+            Log.error("momd failed to start: \(error)", [("node", "\(config.nodeID.rawValue)")])
+            return 1
+        }
+    }
+
+    /// A started node and what stops it.
+    struct Running: Sendable {
+        let node: BrokerNode
+        let server: HTTPServer
+        let pool: HTTPClientPool
+        let stopLink: @Sendable () -> Void
+
+        func stop() async {
+            await node.stop()
+            server.shutdown(graceMilliseconds: 2_000)
+            stopLink()
+            pool.shutdown()
+            await node.coordinator.close()
+        }
+    }
+
+    static func start(_ config: NodeConfig, makeLink: LinkFactory) async throws -> Running {
+        let clock = SystemClock()
+        let limits = Limits.standard
+        let coordinator: any Coordinator
+        if let zookeeper = config.zookeeper {
+            coordinator = try ZooKeeperCoordinator(configuration: ZooKeeperConfiguration(connectString: zookeeper, root: config.zookeeperRoot))
+        } else {
+            coordinator = InMemoryCoordinator()
+        }
+        let relay = LinkRelay()
+        let factory = SegmentGroupLogFactory(dataDirectory: config.dataDirectory, fileSystem: PosixFileSystem(), limits: limits, clock: clock)
+        var seed = SystemRandom()
+        let node = BrokerNode(config: config, coordinator: coordinator, link: relay, logFactory: factory,
+                              clock: clock, limits: limits, randomSeed: seed.next())
+        let link = try makeLink(config, node.host)
+        relay.target = link.link
+        node.onPeersChanged = link.updatePeers
+        try await node.start()
+        let pool = HTTPClientPool(threadCount: 16, timeoutMilliseconds: 35_000)
+        let api = BrokerAPI(node: node, forwarder: Forwarder(pool: pool, peers: node.peers))
+        let server = HTTPServer(configuration: HTTPServerConfiguration(address: config.httpListen, limits: limits, clock: clock), router: api.makeRouter())
+        let address = try server.start()
+        Log.info("node started", [
+            ("node", "\(config.nodeID.rawValue)"), ("http", "\(address)"), ("raft", "\(config.raftListen)"),
+            ("coordinator", config.zookeeper.map { "zookeeper \($0)\(config.zookeeperRoot)" } ?? "embedded"),
+            ("data", config.dataDirectory),
+        ])
+        return Running(node: node, server: server, pool: pool, stopLink: link.stop)
+    }
+
+    /// SIGTERM and SIGINT write to a pipe from an async-signal-safe handler; one thread waits on
+    /// the pipe. (Masking with sigwait is not enough: the Swift runtime may have started threads
+    /// before main runs, and a signal delivered to one of them would kill the process.)
+    /// SIGPIPE is ignored: a closed socket is an error return, not a death.
+    public static func blockStopSignals() {
+        signal(SIGPIPE, SIG_IGN)
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else { return }
+        stopSignalReadFD = fds[0]
+        stopSignalWriteFD = fds[1]
+        for stopSignal in [SIGTERM, SIGINT] {
+            var action = sigaction()
+            action.__sigaction_handler.sa_handler = { received in
+                var byte = UInt8(truncatingIfNeeded: received)
+                _ = Glibc.write(stopSignalWriteFD, &byte, 1)
+            }
+            sigemptyset(&action.sa_mask)
+            action.sa_flags = SA_RESTART
+            sigaction(stopSignal, &action, nil)
+        }
+    }
+
+    static func waitForStopSignal() async -> Int32 {
+        await withCheckedContinuation { continuation in
+            _ = OSThread.start(name: "mom-signals") {
+                var byte: UInt8 = 0
+                while Glibc.read(stopSignalReadFD, &byte, 1) < 0 && errno == EINTR {}
+                continuation.resume(returning: Int32(byte))
+            }
+        }
+    }
+}
+
+/// The self-pipe of the stop-signal handler; set once in `blockStopSignals` before any signal
+/// can arrive, then only read.
+nonisolated(unsafe) private var stopSignalReadFD: Int32 = -1
+nonisolated(unsafe) private var stopSignalWriteFD: Int32 = -1
+
+/// Lets the node be built before its transport exists (the transport needs the host to
+/// deliver into): sends go to `target` once set, and are dropped before (Raft retries).
+final class LinkRelay: PeerLink, @unchecked Sendable {
+    private let lock = ConditionMutex()
+    private var current: (any PeerLink)?
+
+    var target: (any PeerLink)? {
+        get { lock.withLock { current } }
+        set { lock.withLock { current = newValue } }
+    }
+
+    func send(to peer: NodeID, group: GroupID, payload: [UInt8]) { target?.send(to: peer, group: group, payload: payload) }
+}

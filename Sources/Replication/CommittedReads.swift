@@ -1,0 +1,41 @@
+import MOMCore
+import Raft
+
+/// A page of committed entries, with the bounds a reader needs to continue or to report 416.
+public struct CommittedPage: Sendable {
+    public var entries: [Entry]
+    /// The group's commit index when the page was read: the high watermark is its offset + 1.
+    public var commit: LogIndex
+    /// The first index still in the log (older ones were removed by retention).
+    public var firstIndex: LogIndex
+}
+
+extension ReplicationHost {
+    /// Reads committed entries from `index` on (at most `maxEntries` and about `maxBytes`), on the
+    /// loop thread, and hands them to `completion` there. Followers serve committed data too:
+    /// anything at or below their commit index is final.
+    public func readCommitted(
+        _ group: GroupID, from index: LogIndex, maxEntries: Int, maxBytes: Int,
+        completion: @escaping @Sendable (Result<CommittedPage, ReplicationError>) -> Void
+    ) {
+        let posted = onLoop { host in completion(host.readCommittedOnLoop(group, from: index, maxEntries: maxEntries, maxBytes: maxBytes)) }
+        if !posted { completion(.failure(.overloaded)) }
+    }
+
+    func readCommittedOnLoop(_ groupID: GroupID, from index: LogIndex, maxEntries: Int, maxBytes: Int) -> Result<CommittedPage, ReplicationError> {
+        guard let group = groups[groupID] else { return .failure(.unknownGroup(groupID)) }
+        let status = group.node.status
+        let commit = min(status.hardState.commit, status.applied)
+        var page = CommittedPage(entries: [], commit: commit, firstIndex: status.firstIndex)
+        guard index <= commit, index >= status.firstIndex, maxEntries > 0 else { return .success(page) }
+        let end = LogIndex(min(commit.rawValue + 1, index.rawValue + UInt64(maxEntries)))
+        do {
+            page.entries = try group.log.entries(from: index, to: end, maxBytes: maxBytes)
+        } catch RaftStorageError.compacted {
+            page.firstIndex = (try? group.log.firstIndex()) ?? status.firstIndex
+        } catch {
+            return .failure(.storageFailed("\(error)"))
+        }
+        return .success(page)
+    }
+}

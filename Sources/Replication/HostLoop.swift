@@ -1,0 +1,108 @@
+import MOMCore
+import Raft
+
+/// The loop thread's body: everything here runs on one thread and touches `groups` freely.
+extension ReplicationHost {
+    func runLoop() {
+        let tickNanoseconds = settings.tickMilliseconds * 1_000_000
+        var nextTick = clock.monotonicNanoseconds() + tickNanoseconds
+        var batch: [Command] = []
+        while !stopped {
+            inbox.drain(waitingUntil: nextTick, into: &batch)
+            for command in batch { handle(command) }
+            batch.removeAll(keepingCapacity: true)
+            let now = clock.monotonicNanoseconds()
+            if now >= nextTick {
+                for id in groups.keys.sorted() { groups[id]?.node.tick() }
+                nextTick = max(nextTick + tickNanoseconds, now + tickNanoseconds / 2)
+            }
+            processReadies(nowNanoseconds: now)
+            if stopping { shutDown() }
+        }
+    }
+
+    private func handle(_ command: Command) {
+        switch command {
+        case let .message(from, groupID, message):
+            guard let group = groups[groupID] else { return }
+            precondition(message.from == from || from == nodeID, "transport and message disagree on the sender")
+            try? group.node.step(message)
+        case let .propose(groupID, entries, deadline, completion):
+            propose(groupID, entries, deadline: deadline, completion: completion)
+        case let .waitForCommit(groupID, index, deadline, wake):
+            guard let group = groups[groupID] else { return wake(.failure(.unknownGroup(groupID))) }
+            guard group.commitWaiters.count < settings.commitWaitersMax else { return wake(.failure(.overloaded)) }
+            group.commitWaiters.add(.init(afterIndex: index, deadlineNanoseconds: deadline, wake: wake))
+        case let .addGroup(groupID, log, stateMachine, bootstrap, campaign, completion):
+            completion(Result { try addGroup(groupID, log: log, stateMachine: stateMachine, bootstrap: bootstrap, campaign: campaign) })
+        case let .removeGroup(groupID):
+            groups[groupID]?.proposals.failAll(.unknownGroup(groupID))
+            groups[groupID]?.commitWaiters.failAll(.unknownGroup(groupID))
+            groups[groupID] = nil
+            unpublish(groupID)
+        case let .transferLeadership(groupID, peer):
+            groups[groupID]?.node.transferLeadership(to: peer)
+        case let .campaign(groupID):
+            try? groups[groupID]?.node.campaign()
+        case let .run(body):
+            body(self)
+        }
+    }
+
+    private func propose(
+        _ groupID: GroupID, _ entries: [[UInt8]], deadline: UInt64,
+        completion: @escaping @Sendable (Result<ClosedRange<LogIndex>, ReplicationError>) -> Void
+    ) {
+        guard let group = groups[groupID] else { return completion(.failure(.unknownGroup(groupID))) }
+        guard group.isLeader else { return completion(.failure(.notLeader(leader: group.leader))) }
+        let first = group.node.status.lastIndex.next
+        let term = group.node.status.hardState.term
+        do {
+            // One append for the whole batch: followers get it in one message, and the disk in
+            // one write.
+            try group.node.propose(contentsOf: entries)
+        } catch {
+            return completion(.failure(mapProposalError(error)))
+        }
+        let last = group.node.status.lastIndex
+        precondition(last.rawValue == first.rawValue + UInt64(entries.count) - 1, "proposed entries are not contiguous")
+        group.proposals.add(.init(first: first, last: last, term: term, deadlineNanoseconds: deadline, completion: completion))
+    }
+
+    private func mapProposalError(_ error: Error) -> ReplicationError {
+        switch error as? RaftError {
+        case .notLeader(let leader): return .notLeader(leader: leader)
+        case .uncommittedLimit, .proposalDropped: return .overloaded
+        default: return .overloaded
+        }
+    }
+
+    private func addGroup(_ id: GroupID, log: any GroupLog, stateMachine: any GroupStateMachine, bootstrap: Configuration?, campaign: Bool) throws {
+        guard groups[id] == nil else { return }
+        var campaign = campaign
+        if let bootstrap, try log.lastIndex() == .zero, try log.initialState().1.members.isEmpty {
+            try log.bootstrap(bootstrap)
+        } else {
+            campaign = false
+        }
+        var config = RaftConfig(id: nodeID, limits: settings.limits)
+        config.electionTicks = settings.electionTicks
+        config.heartbeatTicks = settings.heartbeatTicks
+        let node = try RawNode(config: config, storage: log, random: SeededRandom(seed: random.next()))
+        let replica = GroupReplica(id: id, node: node, log: log, stateMachine: stateMachine)
+        groups[id] = replica
+        // A lone voter needs no election timeout; a brand-new group's preferred leader campaigns
+        // at once, so a new partition serves within a round trip instead of a timeout.
+        let voters = node.status.configuration.voters
+        if voters == [nodeID] || (campaign && voters.contains(nodeID)) { try? node.campaign() }
+        publish(replica.status())
+    }
+
+    private func shutDown() {
+        for group in groups.values {
+            group.proposals.failAll(.stopped)
+            group.commitWaiters.failAll(.stopped)
+        }
+        stopped = true
+    }
+}

@@ -1,0 +1,54 @@
+import MOMCore
+import Raft
+
+/// What the host needs from the node-to-node transport. `send` never blocks: a full queue or
+/// an unreachable peer drops the payload, which Raft tolerates (it retries on the next tick).
+public protocol PeerLink: AnyObject, Sendable {
+    func send(to peer: NodeID, group: GroupID, payload: [UInt8])
+}
+
+/// The application state a group's committed entries drive (a partition's queue and cursor
+/// state, the catalog). Called on the replication loop thread only, in log order.
+public protocol GroupStateMachine: AnyObject {
+    /// Applies committed entries, in order. Must not block.
+    func apply(_ entries: [Entry], group: GroupID)
+    /// Replaces the state with a snapshot's (a follower that was too far behind).
+    func restore(_ snapshot: Snapshot, group: GroupID)
+    /// The state to put in a snapshot taken at the last applied entry.
+    func snapshotData(group: GroupID) -> [UInt8]
+}
+
+/// Why a proposal or read could not be served. Each maps to an HTTP status at the front.
+public enum ReplicationError: Error, Equatable, Sendable {
+    /// This node does not lead the group; `leader` is the one it knows of (forward there).
+    case notLeader(leader: NodeID?)
+    /// The group is not hosted on this node.
+    case unknownGroup(GroupID)
+    /// Too much is queued or uncommitted; retry later (503).
+    case overloaded
+    /// Leadership changed before the entry committed; the entry may or may not be in the log.
+    case outcomeUnknown
+    /// The host is stopping.
+    case stopped
+    /// The disk failed; the node stops serving the group.
+    case storageFailed(String)
+    /// The wait ran out before the condition held (long-poll).
+    case timedOut
+}
+
+/// A group's state as other threads see it: published by the loop after each pass.
+public struct GroupStatus: Sendable, Equatable {
+    public var group: GroupID
+    public var role: Role
+    public var leader: NodeID?
+    public var term: Term
+    public var commit: LogIndex
+    public var applied: LogIndex
+    public var lastIndex: LogIndex
+    public var firstIndex: LogIndex
+    public var voters: [NodeID]
+    public var learners: [NodeID]
+    /// Per follower, how far it lags the leader's last index (leaders only).
+    public var followerLag: [NodeID: UInt64]
+    public var leaderChanges: UInt64
+}

@@ -1,0 +1,34 @@
+import Glibc
+import MOMCore
+import Raft
+import SystemIO
+
+extension ReplicationHost {
+    /// Hands every group this node leads to its most up-to-date voter, and waits (bounded) until
+    /// this node leads none, so a SIGTERM'd node stops without a leaderless election timeout.
+    /// Returns whether it led nothing at the end. Called from any thread except the loop's.
+    public func handOverLeadership(timeoutMilliseconds: UInt64) -> Bool {
+        let clock = SystemClock()
+        let deadline = clock.monotonicNanoseconds() + timeoutMilliseconds * 1_000_000
+        while clock.monotonicNanoseconds() < deadline {
+            let led = statuses().filter { $0.role == .leader && $0.voters.count > 1 }
+            if led.isEmpty { return true }
+            _ = onLoop { host in host.requestTransfers() }
+            usleep(50_000)
+        }
+        return statuses().allSatisfy { $0.role != .leader || $0.voters.count <= 1 }
+    }
+
+    /// Loop thread: start a transfer in every led group that is not already transferring.
+    func requestTransfers() {
+        for id in groups.keys.sorted() {
+            guard let group = groups[id], group.isLeader else { continue }
+            let status = group.node.status
+            guard status.leadTransferee == nil else { continue }
+            let candidates = status.progress
+                .filter { $0.key != nodeID && status.configuration.voters.contains($0.key) }
+                .sorted { ($0.value.match, $1.key) > ($1.value.match, $0.key) }
+            if let target = candidates.first?.key { group.node.transferLeadership(to: target) }
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import MOMCore
+import Raft
+import SystemIO
+
+/// Hosts every Raft group of this node on one loop thread: ticks, steps incoming messages, and
+/// runs each Ready through persist → sync (one pass covers every group: group commit) → send →
+/// apply. Other threads talk to it only through its bounded inbox and its published statuses.
+public final class ReplicationHost: @unchecked Sendable {
+    /// Settings for the loop; defaults give ~1 s election timeouts at a 100 ms tick.
+    public struct Settings: Sendable {
+        public var tickMilliseconds: UInt64 = 100
+        public var electionTicks: Int = 10
+        public var heartbeatTicks: Int = 1
+        public var inboxCapacity: Int = 65_536
+        public var proposalTimeoutMilliseconds: UInt64 = 10_000
+        public var commitWaitersMax: Int = 16_384
+        public var limits: Limits = .standard
+        public init() {}
+    }
+
+    enum Command {
+        case message(from: NodeID, group: GroupID, Message)
+        case propose(GroupID, [[UInt8]], deadline: UInt64, @Sendable (Result<ClosedRange<LogIndex>, ReplicationError>) -> Void)
+        case waitForCommit(GroupID, after: LogIndex, deadline: UInt64, @Sendable (Result<LogIndex, ReplicationError>) -> Void)
+        case addGroup(GroupID, any GroupLog, any GroupStateMachine, bootstrap: Configuration?, campaign: Bool, @Sendable (Result<Void, Error>) -> Void)
+        case removeGroup(GroupID)
+        case transferLeadership(GroupID, to: NodeID)
+        case campaign(GroupID)
+        case run(@Sendable (ReplicationHost) -> Void)
+    }
+
+    public let nodeID: NodeID
+    let settings: Settings
+    let clock: any Clock
+    let link: any PeerLink
+    let inbox: Inbox<Command>
+    private let statusLock = ConditionMutex()
+    private var publishedStatuses: [GroupID: GroupStatus] = [:]
+    private var thread: OSThread?
+    /// Loop-thread state.
+    var groups: [GroupID: GroupReplica] = [:]
+    var random: SeededRandom
+    var stopping = false
+    var stopped = false
+
+    public init(nodeID: NodeID, link: any PeerLink, clock: any Clock, randomSeed: UInt64, settings: Settings = Settings()) {
+        self.nodeID = nodeID
+        self.link = link
+        self.clock = clock
+        self.settings = settings
+        self.inbox = Inbox(capacity: settings.inboxCapacity)
+        self.random = SeededRandom(seed: randomSeed)
+    }
+
+    /// Starts the loop thread.
+    public func start() {
+        precondition(thread == nil, "ReplicationHost started twice")
+        thread = OSThread.start(name: "mom-raft") { [self] in runLoop() }
+    }
+
+    /// Stops the loop; pending proposals fail with `.stopped`. Call `transferLeadership` first
+    /// for a graceful hand-over.
+    public func stop() {
+        inbox.post(.run { host in host.stopping = true })
+        inbox.wake()
+        thread?.join()
+        thread = nil
+    }
+
+    // MARK: - Thread-safe API
+
+    /// Hosts a group. `bootstrap` gives the initial voters of a brand-new group (ignored when the
+    /// log already holds state); with `campaign`, this node (the preferred leader) starts an
+    /// election at once when the group is brand new.
+    public func addGroup(
+        _ group: GroupID, log: any GroupLog, stateMachine: any GroupStateMachine,
+        bootstrap: Configuration?, campaign: Bool = false, completion: @escaping @Sendable (Result<Void, Error>) -> Void
+    ) {
+        if !inbox.post(.addGroup(group, log, stateMachine, bootstrap: bootstrap, campaign: campaign, completion)) {
+            completion(.failure(ReplicationError.overloaded))
+        }
+    }
+
+    public func removeGroup(_ group: GroupID) { inbox.post(.removeGroup(group)) }
+
+    /// Proposes entries to a group this node leads. The completion runs on the loop thread once
+    /// they are committed (a majority has them on disk) and applied here, with their indices.
+    public func propose(
+        _ group: GroupID, entries: [[UInt8]],
+        completion: @escaping @Sendable (Result<ClosedRange<LogIndex>, ReplicationError>) -> Void
+    ) {
+        precondition(!entries.isEmpty, "empty proposal")
+        let deadline = clock.monotonicNanoseconds() + settings.proposalTimeoutMilliseconds * 1_000_000
+        if !inbox.post(.propose(group, entries, deadline: deadline, completion)) {
+            completion(.failure(.overloaded))
+        }
+    }
+
+    /// Calls `wake` once the group's commit index exceeds `index`, or at the deadline.
+    public func waitForCommit(
+        _ group: GroupID, after index: LogIndex, timeoutMilliseconds: UInt64,
+        wake: @escaping @Sendable (Result<LogIndex, ReplicationError>) -> Void
+    ) {
+        let deadline = clock.monotonicNanoseconds() + timeoutMilliseconds * 1_000_000
+        if !inbox.post(.waitForCommit(group, after: index, deadline: deadline, wake)) {
+            wake(.failure(.overloaded))
+        }
+    }
+
+    public func transferLeadership(_ group: GroupID, to peer: NodeID) {
+        inbox.post(.transferLeadership(group, to: peer))
+    }
+
+    public func campaign(_ group: GroupID) { inbox.post(.campaign(group)) }
+
+    /// Runs `body` on the loop thread (for state-machine queries that must see applied state).
+    public func onLoop(_ body: @escaping @Sendable (ReplicationHost) -> Void) -> Bool {
+        inbox.post(.run(body))
+    }
+
+    /// Delivers a payload the transport received (any thread). Malformed payloads are dropped.
+    public func receive(from peer: NodeID, group: GroupID, payload: [UInt8]) {
+        do {
+            if group == HeartbeatBatch.channel {
+                for (target, message) in try HeartbeatBatch.decode(payload, limits: settings.limits) {
+                    inbox.post(.message(from: peer, group: target, message))
+                }
+            } else {
+                inbox.post(.message(from: peer, group: group, try Message.decode(payload, limits: settings.limits)))
+            }
+        } catch {
+            // A corrupt payload from a peer is its problem; Raft recovers through retries.
+        }
+    }
+
+    /// The last published status of a group, if hosted here.
+    public func status(of group: GroupID) -> GroupStatus? {
+        statusLock.withLock { publishedStatuses[group] }
+    }
+
+    /// Every hosted group's last published status.
+    public func statuses() -> [GroupStatus] {
+        statusLock.withLock { publishedStatuses.values.sorted { $0.group < $1.group } }
+    }
+
+    func publish(_ status: GroupStatus) { statusLock.withLock { publishedStatuses[status.group] = status } }
+    func unpublish(_ group: GroupID) { statusLock.withLock { publishedStatuses[group] = nil } }
+}

@@ -1,0 +1,99 @@
+import MOMCore
+import SystemIO
+
+/// One segment: a `.log` file of record batches and its sparse `.index`.
+/// Invariants: `size` is the byte length of whole valid batches; `durableSize <= size` is what
+/// fdatasync has covered; every index entry written to disk points into durable data, so
+/// recovery may trust the index up to its last entry that still checks out.
+final class Segment {
+    let baseOffset: Offset
+    let logPath: String
+    let indexPath: String
+    let file: any StorageFile
+    let indexFile: any StorageFile
+    var size: UInt64 = 0
+    var durableSize: UInt64 = 0
+    var nextOffset: Offset
+    var index = OffsetIndex()
+    var indexEntriesOnDisk = 0
+    var bytesSinceIndexEntry: UInt64 = 0
+    var firstTimestampMilliseconds: Int64?
+    var maxTimestampMilliseconds: Int64 = .min
+    /// The header of the last batch, for `term(at:)` on the hot end of the log.
+    var lastBatch: BatchHeader?
+
+    init(baseOffset: Offset, directory: String, file: any StorageFile, indexFile: any StorageFile) {
+        self.baseOffset = baseOffset
+        self.logPath = SegmentFileNames.log(directory, baseOffset)
+        self.indexPath = SegmentFileNames.index(directory, baseOffset)
+        self.file = file
+        self.indexFile = indexFile
+        self.nextOffset = baseOffset
+    }
+
+    var isEmpty: Bool { size == 0 }
+
+    /// Records a batch that now sits at `position` (appended or found by recovery).
+    func noteBatch(_ header: BatchHeader, at position: UInt64, indexIntervalBytes: UInt64) {
+        if position > 0 && bytesSinceIndexEntry >= indexIntervalBytes {
+            let relative = header.baseOffset.rawValue - baseOffset.rawValue
+            index.append(.init(relativeOffset: UInt32(relative), position: UInt32(position)))
+            bytesSinceIndexEntry = 0
+        }
+        bytesSinceIndexEntry += UInt64(header.length)
+        size = position + UInt64(header.length)
+        nextOffset = header.nextOffset
+        if firstTimestampMilliseconds == nil { firstTimestampMilliseconds = header.firstTimestampMilliseconds }
+        maxTimestampMilliseconds = max(maxTimestampMilliseconds, header.maxTimestampMilliseconds)
+        lastBatch = header
+    }
+
+    /// Writes index entries not yet on disk. Only call once the data they point to is durable.
+    func writePendingIndexEntries() throws(SegmentLogError) {
+        guard indexEntriesOnDisk < index.count else { return }
+        precondition(UInt64(index.entries[index.count - 1].position) < durableSize, "index entry ahead of durable data")
+        let bytes = index.encode(indexEntriesOnDisk..<index.count)
+        do {
+            try indexFile.write(toAbsoluteOffset: UInt64(indexEntriesOnDisk * OffsetIndex.entrySize), bytes)
+        } catch {
+            throw .io(error, path: indexPath)
+        }
+        indexEntriesOnDisk = index.count
+    }
+
+    /// Makes the log data durable and then records the pending index entries.
+    func syncData() throws(SegmentLogError) {
+        if durableSize < size {
+            do { try file.dataSync() } catch { throw .io(error, path: logPath) }
+            durableSize = size
+        }
+        try writePendingIndexEntries()
+    }
+
+    /// Removes index entries at or after `position`, on disk first (durably) so that no stale
+    /// entry can point into bytes that are about to be rewritten.
+    func dropIndexEntries(fromPosition position: UInt64) throws(SegmentLogError) {
+        index.removeEntries(fromPosition: position)
+        if indexEntriesOnDisk > index.count {
+            do {
+                try indexFile.truncate(toSize: UInt64(index.count * OffsetIndex.entrySize))
+                try indexFile.dataSync()
+            } catch {
+                throw .io(error, path: indexPath)
+            }
+            indexEntriesOnDisk = index.count
+        }
+    }
+
+    /// The file position to start scanning from to find `offset`: the closest index entry.
+    func scanStart(for offset: Offset) -> UInt64 {
+        let relative = offset.rawValue - baseOffset.rawValue
+        guard relative <= UInt64(UInt32.max), let entry = index.lookup(relativeOffset: UInt32(relative)) else { return 0 }
+        return UInt64(entry.position)
+    }
+
+    func closeFiles() {
+        try? file.close()
+        try? indexFile.close()
+    }
+}

@@ -1,0 +1,153 @@
+import MOMCore
+import SystemIO
+
+extension SegmentLog {
+    /// Appends every batch in `buffer` at the log end, assigning consecutive offsets, and
+    /// returns the offsets written. Consecutive batches that fit the active segment go out in one
+    /// pwrite. The records are not durable until `flush()`.
+    @discardableResult
+    public func append(_ buffer: RecordBatchBuffer) throws(SegmentLogError) -> Range<Offset> {
+        try checkUsable()
+        precondition(buffer.openBatchStart == nil, "append with an open batch; call endBatch() first")
+        try checkLimits(buffer)
+        let first = logEndOffset
+        var next = first
+        for index in 0..<buffer.batchCount {
+            let batch = buffer.batch(index)
+            BatchHeader.store(baseOffset: next, into: batch)
+            BatchHeader.sealChecksum(batch)
+            next = next.advanced(by: UInt64(batch.loadUnaligned(fromByteOffset: 12, as: UInt32.self).littleEndian))
+        }
+        try write(buffer.bytes, batchStarts: buffer.batchStarts, byteCount: buffer.byteCount)
+        return first..<logEndOffset
+    }
+
+    /// Appends batches already encoded elsewhere (a follower storing its leader's bytes): each
+    /// must be valid and continue the log exactly. Returns the offsets written.
+    @discardableResult
+    public func appendEncoded(_ bytes: UnsafeRawBufferPointer) throws(SegmentLogError) -> Range<Offset> {
+        try checkUsable()
+        let first = logEndOffset
+        var expected = first
+        var starts: [Int] = []
+        var position = 0
+        // Bounded: each step consumes one batch of at least 64 bytes.
+        while position < bytes.count {
+            guard bytes.count - position >= BatchHeader.size else { throw .invalidBatch(.badLength(UInt32(bytes.count - position))) }
+            let length = Int(UInt32(littleEndian: bytes.loadUnaligned(fromByteOffset: position, as: UInt32.self)))
+            guard length >= BatchHeader.size, length <= bytes.count - position else { throw .invalidBatch(.badLength(UInt32(length))) }
+            let raw = UnsafeRawBufferPointer(rebasing: bytes[position..<(position + length)])
+            do { try BatchRecords.validate(raw, limits: limits) } catch { throw .invalidBatch(error) }
+            let header = BatchHeader(decoding: raw)
+            guard header.baseOffset == expected else {
+                throw .invalidBatch(.unexpectedOffset(expected: expected, found: header.baseOffset))
+            }
+            expected = header.nextOffset
+            starts.append(position)
+            position += length
+        }
+        try write(bytes, batchStarts: starts, byteCount: bytes.count)
+        return first..<logEndOffset
+    }
+
+    func checkLimits(_ buffer: RecordBatchBuffer) throws(SegmentLogError) {
+        for index in 0..<buffer.batchCount {
+            let batch = UnsafeRawBufferPointer(buffer.batch(index))
+            if let problem = BatchHeader.checkShape(batch, limits: limits) { throw .invalidBatch(problem) }
+        }
+    }
+
+    /// Writes whole, sealed batches, rolling segments as needed, one pwrite per segment run.
+    func write(_ bytes: UnsafeRawBufferPointer, batchStarts: [Int], byteCount: Int) throws(SegmentLogError) {
+        var index = 0
+        // Bounded by the batch count: every iteration writes at least one batch.
+        while index < batchStarts.count {
+            let firstLength = batchLength(batchStarts, index, byteCount)
+            try rollIfNeeded(nextBatchBytes: UInt64(firstLength), nextBaseOffset: logEndOffset)
+            let segment = segments[segments.count - 1]
+            var runEnd = index + 1
+            var runBytes = UInt64(firstLength)
+            while runEnd < batchStarts.count {
+                let length = UInt64(batchLength(batchStarts, runEnd, byteCount))
+                if segment.size + runBytes + length > limits.segmentBytesMax { break }
+                runBytes += length
+                runEnd += 1
+            }
+            let start = batchStarts[index]
+            let run = UnsafeRawBufferPointer(rebasing: bytes[start..<(start + Int(runBytes))])
+            // Check right before writing: the run must continue this segment exactly.
+            precondition(BatchHeader(decoding: run).baseOffset == segment.nextOffset, "batch does not follow the log end")
+            do {
+                try segment.file.write(toAbsoluteOffset: segment.size, run)
+            } catch {
+                throw fail(.io(error, path: segment.logPath))
+            }
+            var position = segment.size
+            for batch in index..<runEnd {
+                let header = BatchHeader(decoding: UnsafeRawBufferPointer(rebasing: bytes[batchStarts[batch]...]))
+                segment.noteBatch(header, at: position, indexIntervalBytes: limits.indexIntervalBytes)
+                position += UInt64(header.length)
+            }
+            index = runEnd
+        }
+    }
+
+    func batchLength(_ starts: [Int], _ index: Int, _ end: Int) -> Int {
+        (index + 1 < starts.count ? starts[index + 1] : end) - starts[index]
+    }
+
+    /// Starts a new segment when the active one would grow past its size limit, is too old,
+    /// or would need a relative offset beyond 32 bits.
+    func rollIfNeeded(nextBatchBytes: UInt64, nextBaseOffset: Offset) throws(SegmentLogError) {
+        let active = segments[segments.count - 1]
+        guard !active.isEmpty else { return }
+        let tooBig = active.size + nextBatchBytes > limits.segmentBytesMax
+        let age = configuration.clock.wallMilliseconds() - (active.firstTimestampMilliseconds ?? .max)
+        let tooOld = age >= 0 && UInt64(age) >= limits.segmentAgeMillisecondsMax
+        let relativeOverflow = nextBaseOffset.rawValue - active.baseOffset.rawValue + UInt64(limits.batchRecordsMax)
+            > UInt64(UInt32.max)
+        if tooBig || tooOld || relativeOverflow { try roll() }
+    }
+
+    /// Seals the active segment (data and index durable) and starts an empty one at the log end.
+    /// The old segment is synced first so that recovery never finds a hole before a later segment.
+    public func roll() throws(SegmentLogError) {
+        try checkUsable()
+        let active = segments[segments.count - 1]
+        guard !active.isEmpty else { return }
+        do {
+            try active.syncData()
+            try syncIndexFile(active)
+            let segment = try createSegment(base: active.nextOffset)
+            segments.append(segment)
+            try syncDirectory()
+        } catch {
+            throw fail(error)
+        }
+        durableEndOffset = logEndOffset
+    }
+
+    func syncIndexFile(_ segment: Segment) throws(SegmentLogError) {
+        do { try segment.indexFile.dataSync() } catch { throw .io(error, path: segment.indexPath) }
+    }
+
+    func syncDirectory() throws(SegmentLogError) {
+        do { try fileSystem.syncDirectory(directory) } catch { throw .io(error, path: directory) }
+    }
+
+    /// Creates the files of an empty segment; the caller syncs the directory.
+    func createSegment(base: Offset) throws(SegmentLogError) -> Segment {
+        let logPath = SegmentFileNames.log(directory, base)
+        let indexPath = SegmentFileNames.index(directory, base)
+        let file: any StorageFile
+        do { file = try fileSystem.createFile(logPath) } catch { throw .io(error, path: logPath) }
+        let indexFile: any StorageFile
+        do {
+            indexFile = try fileSystem.createFile(indexPath)
+        } catch {
+            try? file.close()
+            throw .io(error, path: indexPath)
+        }
+        return Segment(baseOffset: base, directory: directory, file: file, indexFile: indexFile)
+    }
+}

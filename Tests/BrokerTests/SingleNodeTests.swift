@@ -1,0 +1,100 @@
+import Coordination
+import Glibc
+import HTTPServer
+import MOMCore
+import Raft
+import Replication
+import SystemIO
+import Testing
+@testable import Broker
+
+/// A standalone node driven in process through its router: no sockets, memory logs.
+@Suite struct SingleNodeTests {
+    final class NullLink: PeerLink, @unchecked Sendable {
+        func send(to peer: NodeID, group: GroupID, payload: [UInt8]) {}
+    }
+
+    static func startNode() async throws -> (BrokerNode, Router) {
+        let config = try NodeConfig.parse(arguments: [
+            "--node-id", "1", "--data-dir", "/nonexistent", "--http-listen", "127.0.0.1:1", "--raft-listen", "127.0.0.1:2", "--tick-ms", "10",
+        ])
+        let node = BrokerNode(
+            config: config, coordinator: InMemoryCoordinator(), link: NullLink(), logFactory: MemoryGroupLogFactory(),
+            clock: SystemClock(), limits: .standard, randomSeed: 1)
+        try await node.start()
+        let api = BrokerAPI(node: node, forwarder: Forwarder(pool: HTTPClientPool(threadCount: 1), peers: node.peers))
+        return (node, api.makeRouter())
+    }
+
+    static func call(_ router: Router, _ method: HTTPMethod, _ target: String, _ body: String? = nil) -> (Int, JSONValue?) {
+        var headers = HTTPHeaders()
+        if body != nil { headers.set(name: "Content-Type", value: "application/json") }
+        let request = HTTPRequest(method: method, target: target, headers: headers, body: Array((body ?? "").utf8))
+        guard let response = router.respond(to: request, timeoutMilliseconds: 10_000) else { return (0, nil) }
+        return (response.status.code, try? JSONValue(parsing: response.body))
+    }
+
+    /// Waits until the node leads `__meta` (a single voter elects itself after one timeout).
+    static func waitForMeta(_ node: BrokerNode) -> Bool {
+        let clock = SystemClock()
+        let deadline = clock.monotonicNanoseconds() + 10_000_000_000
+        while clock.monotonicNanoseconds() < deadline {
+            if node.host.status(of: MetaStateMachine.group)?.role == .leader { return true }
+            usleep(10_000)
+        }
+        return false
+    }
+
+    @Test func createProduceFetch() async throws {
+        let (node, router) = try await Self.startNode()
+        #expect(Self.waitForMeta(node))
+        let (created, topic) = Self.call(router, .post, "/v1/topics", #"{"name":"orders","partitions":2,"replication_factor":1}"#)
+        #expect(created == 201, "create: \(String(describing: topic))")
+        #expect(Self.call(router, .post, "/v1/topics", #"{"name":"orders","partitions":2,"replication_factor":1}"#).0 == 409)
+
+        // Partition groups start after the catalog applies; wait for their leaders.
+        let clock = SystemClock()
+        let deadline = clock.monotonicNanoseconds() + 10_000_000_000
+        while clock.monotonicNanoseconds() < deadline && node.host.statuses().filter({ $0.role == .leader }).count < 3 { usleep(10_000) }
+
+        let (produced, offsets) = Self.call(router, .post, "/v1/topics/orders/records",
+            #"{"records":[{"value":"a","partition":0},{"value":"b","partition":1},{"key":"k","value":"c","partition":0}]}"#)
+        #expect(produced == 200, "produce: \(String(describing: offsets))")
+        let list = try #require(offsets?["offsets"]?.arrayValue)
+        #expect(list.map { $0["partition"]?.int64Value } == [0, 1, 0])
+
+        let (fetched, page) = Self.call(router, .get, "/v1/topics/orders/partitions/0/records?offset=0")
+        #expect(fetched == 200)
+        let values = page?["records"]?.arrayValue?.compactMap { $0["value"]?.stringValue }
+        #expect(values == ["a", "c"])
+        let next = try #require(page?["next_offset"]?.uint64Value)
+        #expect(page?["high_watermark"]?.uint64Value == next)
+
+        // Past the high watermark: 416 with both bounds in the message.
+        #expect(Self.call(router, .get, "/v1/topics/orders/partitions/0/records?offset=\(next + 5)").0 == 416)
+        // At the high watermark with wait_ms: an empty page once the wait runs out.
+        let (waited, empty) = Self.call(router, .get, "/v1/topics/orders/partitions/0/records?offset=\(next)&wait_ms=50")
+        #expect(waited == 200)
+        #expect(empty?["records"]?.arrayValue?.isEmpty == true)
+        #expect(Self.call(router, .get, "/v1/topics/missing/partitions/0/records?offset=0").0 == 404)
+        await node.stop()
+    }
+
+    @Test func idempotentRetryReturnsTheOriginalOffsets() async throws {
+        let (node, router) = try await Self.startNode()
+        #expect(Self.waitForMeta(node))
+        #expect(Self.call(router, .post, "/v1/topics", #"{"name":"t","partitions":1}"#).0 == 201)
+        let clock = SystemClock()
+        let deadline = clock.monotonicNanoseconds() + 10_000_000_000
+        while clock.monotonicNanoseconds() < deadline && node.host.statuses().filter({ $0.role == .leader }).count < 2 { usleep(10_000) }
+        let body = #"{"producer_id":7,"sequence":1,"records":[{"value":"x"},{"value":"y"}]}"#
+        let first = Self.call(router, .post, "/v1/topics/t/records", body)
+        let second = Self.call(router, .post, "/v1/topics/t/records", body)
+        #expect(first.0 == 200)
+        #expect(second.0 == 200)
+        #expect(first.1 == second.1, "a retry returns the original offsets")
+        let page = Self.call(router, .get, "/v1/topics/t/partitions/0/records?offset=0").1
+        #expect(page?["records"]?.arrayValue?.count == 2, "the retry wrote nothing new")
+        await node.stop()
+    }
+}

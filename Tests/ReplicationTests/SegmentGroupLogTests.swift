@@ -1,0 +1,80 @@
+import MOMCore
+import Raft
+import SystemIO
+import Testing
+@testable import Replication
+
+@Suite struct SegmentGroupLogTests {
+    static func entries(_ range: ClosedRange<UInt64>, term: UInt64, kind: EntryKind = .normal) -> [Entry] {
+        range.map { Entry(term: Term(term), index: LogIndex($0), kind: kind, data: Array("e\($0)t\(term)".utf8)) }
+    }
+
+    static func open(_ fileSystem: any FileSystem, _ directory: String = "/data/g1") throws -> SegmentGroupLog {
+        try SegmentGroupLog(directory: directory, fileSystem: fileSystem, limits: .standard, clock: ManualClock())
+    }
+
+    @Test func appendsReadsAndSurvivesReopen() throws {
+        let fileSystem = SimulatedFileSystem(seed: 1)
+        let log = try Self.open(fileSystem)
+        try log.bootstrap(Configuration(voters: [NodeID(1), NodeID(2), NodeID(3)]))
+        try log.append(Self.entries(1...5, term: 1) + Self.entries(6...6, term: 2, kind: .configChange))
+        try log.save(HardState(term: Term(2), vote: NodeID(1), commit: LogIndex(4)))
+        try log.sync()
+        #expect(try log.lastIndex() == LogIndex(6))
+        #expect(try log.term(at: LogIndex(3)) == Term(1))
+        #expect(try log.entries(from: LogIndex(2), to: LogIndex(7), maxBytes: 1 << 20) == Array(Self.entries(2...5, term: 1) + Self.entries(6...6, term: 2, kind: .configChange)))
+
+        fileSystem.crash()
+        let reopened = try Self.open(fileSystem)
+        #expect(try reopened.lastIndex() == LogIndex(6), "synced entries survive a crash")
+        #expect(try reopened.entries(from: LogIndex(1), to: LogIndex(7), maxBytes: 1 << 20).map(\.kind).last == .configChange)
+        let (hard, configuration) = try reopened.initialState()
+        #expect(hard.term == Term(2) && hard.vote == NodeID(1))
+        #expect(configuration.voters == [NodeID(1), NodeID(2), NodeID(3)])
+    }
+
+    @Test func conflictingAppendReplacesTheSuffix() throws {
+        let fileSystem = SimulatedFileSystem(seed: 2)
+        let log = try Self.open(fileSystem)
+        try log.append(Self.entries(1...6, term: 1))
+        try log.append(Self.entries(4...5, term: 3))
+        #expect(try log.lastIndex() == LogIndex(5))
+        #expect(try log.term(at: LogIndex(4)) == Term(3))
+        #expect(try log.term(at: LogIndex(3)) == Term(1))
+        try log.sync()
+        fileSystem.crash()
+        let reopened = try Self.open(fileSystem)
+        #expect(try reopened.entries(from: LogIndex(1), to: LogIndex(6), maxBytes: 1 << 20) == Self.entries(1...3, term: 1) + Self.entries(4...5, term: 3))
+    }
+
+    @Test func unsyncedEntriesMayBeLostButNothingTorn() throws {
+        let fileSystem = SimulatedFileSystem(seed: 3)
+        let log = try Self.open(fileSystem)
+        try log.append(Self.entries(1...3, term: 1))
+        try log.sync()
+        try log.append(Self.entries(4...9, term: 1))
+        fileSystem.crash()
+        let reopened = try Self.open(fileSystem)
+        let last = try reopened.lastIndex()
+        #expect(last >= LogIndex(3) && last <= LogIndex(9))
+        #expect(try reopened.entries(from: LogIndex(1), to: last.next, maxBytes: 1 << 20) == Self.entries(1...last.rawValue, term: 1))
+    }
+
+    @Test func snapshotInstallRestartsTheLogAfterIt() throws {
+        let fileSystem = SimulatedFileSystem(seed: 4)
+        let log = try Self.open(fileSystem)
+        try log.append(Self.entries(1...3, term: 1))
+        let snapshot = Snapshot(metadata: SnapshotMetadata(index: LogIndex(10), term: Term(4), configuration: Configuration(voters: [NodeID(2)])), data: [9, 9])
+        try log.install(snapshot)
+        #expect(try log.firstIndex() == LogIndex(11))
+        #expect(try log.lastIndex() == LogIndex(10))
+        #expect(try log.term(at: LogIndex(10)) == Term(4))
+        #expect(throws: RaftStorageError.compacted) { try log.term(at: LogIndex(9)) }
+        try log.append(Self.entries(11...12, term: 4))
+        try log.sync()
+        fileSystem.crash()
+        let reopened = try Self.open(fileSystem)
+        #expect(try reopened.snapshot() == snapshot)
+        #expect(try reopened.entries(from: LogIndex(11), to: LogIndex(13), maxBytes: 1 << 20) == Self.entries(11...12, term: 4))
+    }
+}

@@ -93,12 +93,13 @@ final class HTTPConnection {
 
     /// Serializes the answered prefix of `pending` into `output`, in order.
     /// `forceClose` (server shutting down) turns keep-alive off.
-    func serializeReady(forceClose: Bool) -> Bool {
+    func serializeReady(forceClose: Bool, dateLine: [UInt8]) -> Bool {
         var progressed = false
         while pendingHead < pending.count, let response = pending[pendingHead].response {
             let entry = pending[pendingHead]
             let keepAlive = entry.keepAlive && !forceClose
-            HTTPResponseSerializer.append(response, keepAlive: keepAlive, isHTTP10: entry.isHTTP10, omitBody: entry.isHead, to: &output)
+            HTTPResponseSerializer.append(
+                response, keepAlive: keepAlive, isHTTP10: entry.isHTTP10, omitBody: entry.isHead, dateLine: dateLine, to: &output)
             pending[pendingHead].response = nil  // release the body now
             pendingHead += 1
             progressed = true

@@ -13,8 +13,11 @@ extension HTTPEventLoop {
         }
         for _ in 0..<16 {
             var progressed = parseAndDispatch(connection)
-            if connection.serializeReady(forceClose: shutdownDeadline != nil) { progressed = true }
+            if connection.serializeReady(forceClose: shutdownDeadline != nil, dateLine: dateLine) { progressed = true }
+            let unsentBefore = connection.unsentBytes
             guard flush(connection) else { return }
+            // Draining output can unblock parsing that waited on the backlog.
+            if connection.unsentBytes < unsentBefore { progressed = true }
             if shouldClose(connection) {
                 finish(connection)
                 return
@@ -33,10 +36,12 @@ extension HTTPEventLoop {
         readyConnections.append((connection.slot, connection.generation))
     }
 
-    /// Parses and dispatches buffered requests while the pipeline has room.
+    /// Parses and dispatches buffered requests while the pipeline has room and the output is
+    /// not backed up (already-buffered requests must not bypass the backpressure).
     private func parseAndDispatch(_ connection: HTTPConnection) -> Bool {
         var progressed = false
-        while !connection.stopParsing && connection.pendingCount < configuration.pipelineDepthMax && connection.unparsedBytes > 0 {
+        while !connection.stopParsing && connection.pendingCount < configuration.pipelineDepthMax
+            && connection.unsentBytes < configuration.writeBufferBytesMax && connection.unparsedBytes > 0 {
             let start = connection.inputStart
             let result = connection.input.withUnsafeBufferPointer { buffer in
                 connection.parser.parse(UnsafeBufferPointer(rebasing: buffer[start...]))

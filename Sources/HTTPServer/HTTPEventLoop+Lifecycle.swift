@@ -88,11 +88,16 @@ extension HTTPEventLoop {
                 if connection.unsentBytes > 0 && idleFor > idleTimeout { close(connection) }  // peer stopped reading
                 continue
             }
-            if let started = connection.requestStartedNanoseconds, !connection.parser.isAwaitingBody, now &- started > headerTimeout {
+            // While the server itself has paused reading (pipeline full, output backed up),
+            // the client is not the slow one: no header deadline then.
+            let serverPaused = connection.pendingCount >= configuration.pipelineDepthMax
+                || connection.unsentBytes >= configuration.writeBufferBytesMax
+            if let started = connection.requestStartedNanoseconds, !serverPaused, !connection.parser.isAwaitingBody,
+               now &- started > headerTimeout {
                 reject(connection, with: HTTPResponse(error: HTTPError(
                     .requestTimeout, code: "request_timeout", message: "request headers were not received in time")))
                 service(connection)
-            } else if connection.parser.isAwaitingBody && idleFor > idleTimeout {
+            } else if connection.parser.isAwaitingBody && !serverPaused && idleFor > idleTimeout {
                 reject(connection, with: HTTPResponse(error: HTTPError(
                     .requestTimeout, code: "request_timeout", message: "request body stalled")))
                 service(connection)

@@ -38,6 +38,9 @@ final class HTTPEventLoop: HTTPResponseSink, @unchecked Sendable {
     let scratch: UnsafeMutableRawBufferPointer
 
     var now: UInt64
+    /// `Date: …\r\n` for the current wall-clock second, and that second.
+    var dateLine: [UInt8] = []
+    var dateSecond: Int64 = -1
     var nextSweepNanoseconds: UInt64
     let sweepIntervalNanoseconds: UInt64
     var listenerPausedUntil: UInt64?
@@ -68,6 +71,7 @@ final class HTTPEventLoop: HTTPResponseSink, @unchecked Sendable {
 
     /// Runs until shutdown completes.
     func run() {
+        refreshDate()
         while true {
             now = configuration.clock.monotonicNanoseconds()
             if let deadline = shutdownDeadline, liveCount == 0 || now >= deadline { break }
@@ -78,11 +82,20 @@ final class HTTPEventLoop: HTTPResponseSink, @unchecked Sendable {
                 preconditionFailure("epoll_wait failed: \(error)")  // only EBADF/EFAULT/EINVAL: bugs
             }
             now = configuration.clock.monotonicNanoseconds()
+            refreshDate()
             drainMailbox()
             serviceReadyConnections()
             if now >= nextSweepNanoseconds { sweep() }
         }
         closeEverything()
+    }
+
+    private func refreshDate() {
+        let second = configuration.clock.wallMilliseconds() / 1000
+        if second != dateSecond {
+            dateSecond = second
+            dateLine = HTTPDate.headerLine(unixSeconds: second)
+        }
     }
 
     private func waitMilliseconds() -> Int32 {

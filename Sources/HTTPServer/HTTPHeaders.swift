@@ -76,6 +76,27 @@ public struct HTTPHeaders: Sendable, Sequence {
         }
     }
 
+    /// A copy without the hop-by-hop fields (RFC 9110 §7.6.1) and framing fields, for
+    /// forwarding a request to another node: `Connection`, the fields it names, `Keep-Alive`,
+    /// `Proxy-Connection`, `TE`, `Trailer`, `Transfer-Encoding`, `Upgrade`, `Content-Length`
+    /// and `Host` (the client sets the last two for the new hop).
+    public func removingHopByHopFields() -> HTTPHeaders {
+        var dropped: Set<String> = [
+            "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
+            "content-length", "host",
+        ]
+        for value in values(named: "connection") {
+            for token in value.split(separator: ",") {
+                dropped.insert(String(token.filter { $0 != " " && $0 != "\t" }).lowercased())
+            }
+        }
+        var kept = HTTPHeaders()
+        for field in self where !dropped.contains(field.name.lowercased()) {
+            kept.add(name: field.name, value: field.value)
+        }
+        return kept
+    }
+
     // MARK: Internal, allocation-free access for the parser and serializer.
 
     /// Appends a field from raw bytes the parser has already validated.

@@ -10,8 +10,17 @@ public enum HTTPResponseSerializer {
         _ response: HTTPResponse, keepAlive: Bool, isHTTP10: Bool = false, omitBody: Bool = false,
         to buffer: inout [UInt8]
     ) {
+        append(response, keepAlive: keepAlive, isHTTP10: isHTTP10, omitBody: omitBody, dateLine: [], to: &buffer)
+    }
+
+    /// As above, with a pre-rendered `Date: …\r\n` line (the event loop renders one per second).
+    static func append(
+        _ response: HTTPResponse, keepAlive: Bool, isHTTP10: Bool, omitBody: Bool, dateLine: [UInt8],
+        to buffer: inout [UInt8]
+    ) {
         buffer.reserveCapacity(buffer.count + 128 + response.headers.bytes.count + response.body.count)
         appendStatusLine(response.status, to: &buffer)
+        buffer.append(contentsOf: dateLine)
         response.headers.bytes.withUnsafeBufferPointer { bytes in
             for field in response.headers.fields {
                 buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[Int(field.nameStart)..<Int(field.nameEnd)]))

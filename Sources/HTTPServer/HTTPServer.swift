@@ -5,6 +5,20 @@ import SystemIO
 /// An HTTP/1.1 server on epoll: keep-alive, pipelining, Content-Length bodies, limits and
 /// timeouts from `Limits`, and handlers that may respond later from any thread.
 ///
+/// Protocol choices (RFC 9110/9112), and why:
+/// - Request bodies must be framed by Content-Length. `Transfer-Encoding: chunked` gets 411
+///   ("send Content-Length"), other codings 501, both headers together 400 (smuggling). MOM's
+///   clients always know their body size, and one framing rule keeps the parser small.
+/// - Pipelined requests are parsed ahead (up to `pipelineDepthMax`) and answered in order.
+/// - `Expect: 100-continue` gets an interim 100 once the head is accepted, so curl does not
+///   stall for a second before sending a body; a body over the limit gets 413 instead.
+/// - `Date` is sent on every response (rendered once per second); `Host` is not required.
+/// - Error responses (400/408/411/413/414/431/501/505, and 503 at the connection limit) carry
+///   `Connection: close`; the server then shuts down writing and drains input for up to 2 s
+///   ("lingering close", as nginx does) so the client reads the error instead of a reset.
+/// - Backpressure: a connection whose unsent output reaches `writeBufferBytesMax` is neither
+///   read nor parsed until the client catches up.
+///
 /// Threads: `eventLoopCount` OS threads, each with its own epoll set and (with more than one
 /// loop) its own SO_REUSEPORT listener. Handlers run on the loop thread and must not block.
 ///

@@ -220,8 +220,15 @@ struct JSONParser {
             case 0..<0x20:
                 throw error(.controlCharacterInString)
             default:
-                scratch.append(byte)
+                // Copy the run of plain bytes up to the next quote, backslash or control byte.
+                let runStart = position
                 position += 1
+                while position < input.count {
+                    let next = input[position]
+                    if next == UInt8(ascii: "\"") || next == UInt8(ascii: "\\") || next < 0x20 { break }
+                    position += 1
+                }
+                scratch.append(contentsOf: UnsafeBufferPointer(rebasing: input[runStart..<position]))
             }
         }
         throw error(.unexpectedEnd)

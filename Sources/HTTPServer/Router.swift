@@ -68,8 +68,19 @@ public struct Router: Sendable {
         }
     }
 
-    /// Answers `request` in process and waits up to `timeoutMilliseconds` for a deferred
-    /// response. Nil when the handler has not responded by then. For tests and tools.
+    /// Answers `request` in process without blocking a thread: the async form for tests of
+    /// deferred and async handlers (a responder always answers, at worst with a 500 when it
+    /// is dropped).
+    public func response(for request: HTTPRequest) async -> HTTPResponse {
+        await withCheckedContinuation { continuation in
+            handle(request, responder: HTTPResponder { continuation.resume(returning: $0) })
+        }
+    }
+
+    /// Answers `request` in process and blocks up to `timeoutMilliseconds` for a deferred
+    /// response. Nil when the handler has not responded by then. For synchronous tests and
+    /// tools; from async code use `response(for:)`, since blocking a cooperative thread can
+    /// starve the task that would respond.
     public func respond(to request: HTTPRequest, timeoutMilliseconds: UInt64 = 5_000) -> HTTPResponse? {
         let box = ResponseBox()
         handle(request, responder: HTTPResponder { box.put($0) })

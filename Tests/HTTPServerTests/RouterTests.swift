@@ -1,3 +1,4 @@
+import SystemIO
 import Testing
 @testable import HTTPServer
 
@@ -68,15 +69,16 @@ import Testing
         #expect(routes.contains { $0.method == .get && $0.pattern == "/v1/topics/{t}/partitions/{p}/records" })
     }
 
-    @Test func deferredHandlerRespondsFromAnotherThread() throws {
+    @Test func deferredHandlerRespondsFromAnotherThread() async throws {
         var router = Router()
         router.addDeferred(.post, "/v1/topics/{t}/records") { request, responder in
             let topic = request.pathParameter("t") ?? ""
-            Task.detached { responder.send(.text(.ok, "committed \(topic)")) }
+            _ = OSThread.start(name: "test-commit") { responder.send(.text(.ok, "committed \(topic)")) }
         }
         router.addAsync(.get, "/async") { _ in .text(.ok, "async") }
-        #expect(body(router.respond(to: HTTPRequest(method: .post, target: "/v1/topics/t1/records"))) == "committed t1")
-        #expect(body(router.respond(to: HTTPRequest(method: .get, target: "/async"))) == "async")
+        #expect(body(await router.response(for: HTTPRequest(method: .post, target: "/v1/topics/t1/records"))) == "committed t1")
+        #expect(body(await router.response(for: HTTPRequest(method: .get, target: "/async"))) == "async")
+        #expect(body(router.respond(to: HTTPRequest(method: .post, target: "/v1/topics/t2/records"))) == "committed t2")
     }
 
     @Test func droppedResponderAnswers500AndOnlyFirstSendCounts() {

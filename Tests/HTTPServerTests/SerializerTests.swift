@@ -66,3 +66,33 @@ import Testing
         #expect(body["error"]?["code"]?.stringValue == "internal_error")
     }
 }
+
+@Suite struct HeaderAndDateTests {
+    @Test func imfFixdateVectors() {
+        #expect(HTTPDate.imfFixdate(unixSeconds: 784_111_777) == "Sun, 06 Nov 1994 08:49:37 GMT")  // RFC 9110's example
+        #expect(HTTPDate.imfFixdate(unixSeconds: 0) == "Thu, 01 Jan 1970 00:00:00 GMT")
+        #expect(HTTPDate.imfFixdate(unixSeconds: 951_782_400) == "Tue, 29 Feb 2000 00:00:00 GMT")
+        #expect(HTTPDate.imfFixdate(unixSeconds: 1_767_225_599) == "Wed, 31 Dec 2025 23:59:59 GMT")
+    }
+
+    @Test func removesHopByHopFieldsForForwarding() {
+        let headers = HTTPHeaders([
+            ("Host", "a"), ("Connection", "close, X-Private"), ("X-Private", "1"), ("Keep-Alive", "timeout=5"),
+            ("Content-Length", "3"), ("Authorization", "Bearer t"), ("Content-Type", "application/json"),
+        ])
+        let forwarded = headers.removingHopByHopFields()
+        #expect(forwarded.map(\.name) == ["Authorization", "Content-Type"])
+    }
+
+    @Test func lookupIsCaseInsensitiveAndSetReplaces() {
+        var headers = HTTPHeaders([("X-A", "1"), ("x-a", "2"), ("B", "3")])
+        #expect(headers["x-A"] == "1")
+        #expect(headers.values(named: "X-A") == ["1", "2"])
+        headers.set(name: "X-a", value: "9")
+        #expect(headers.values(named: "x-a") == ["9"])
+        #expect(headers["b"] == "3")
+        headers.remove(name: "B")
+        #expect(!headers.contains("b"))
+        #expect(headers.count == 1)
+    }
+}

@@ -181,6 +181,69 @@ import Testing
         }
     }
 
+    /// A client that pipelines requests for large responses and does not read them: the server
+    /// must stop handling its requests once the output backs up, and resume when it is read.
+    @Test func backpressureStopsHandlingUntilTheClientReads() throws {
+        try withServer(writeBufferBytesMax: 64 << 10) { server, address in
+            let connection = try RawConnection(to: address)
+            // A small receive buffer keeps the kernel from absorbing the responses for us.
+            try connection.descriptor.setOption(SOL_SOCKET, SO_RCVBUF, 64 << 10)
+            let requestCount = 40
+            let bodyBytes = 512 << 10
+            let request = "GET /big?bytes=\(bodyBytes) HTTP/1.1\r\n\r\n"
+            try connection.send(String(repeating: request, count: requestCount))
+            usleep(300_000)
+            // 20 MB of responses cannot all sit in loopback socket buffers, so the server must
+            // have stopped before handling every request.
+            let handledWhileBlocked = server.statistics.requestsTotal
+            #expect(handledWhileBlocked < requestCount)
+            try connection.read(until: { $0.count >= requestCount * bodyBytes }, timeoutMilliseconds: 20_000)
+            try connection.read(until: { _ in false }, timeoutMilliseconds: 100)
+            let responses = RawConnection.splitResponses(connection.received)
+            #expect(responses.count == requestCount)
+            #expect(server.statistics.requestsTotal == requestCount)
+        }
+    }
+
+    @Test func http10WithoutKeepAliveIsClosedAfterTheResponse() throws {
+        try withServer { _, address in
+            let connection = try RawConnection(to: address)
+            try connection.send("GET /hello HTTP/1.0\r\n\r\nGET /hello HTTP/1.0\r\n\r\n")
+            let text = try connection.readUntilClosed()
+            #expect(RawConnection.splitResponses(connection.received).count == 1)  // the second is never read
+            #expect(text.contains("Connection: close"))
+            #expect(connection.closedByPeer)
+        }
+    }
+
+    @Test func halfClosedClientStillGetsItsResponse() throws {
+        try withServer { _, address in
+            let connection = try RawConnection(to: address)
+            try connection.send("GET /later?ms=50 HTTP/1.1\r\n\r\n")
+            connection.descriptor.shutdownWrite()
+            let text = try connection.readUntilClosed()
+            #expect(statusCode(text) == 200)
+            #expect(text.hasSuffix("later ms=50"))
+        }
+    }
+
+    @Test func responseForADisconnectedClientIsDropped() throws {
+        try withServer { server, address in
+            do {
+                let connection = try RawConnection(to: address)
+                try connection.send("GET /later?ms=150 HTTP/1.1\r\n\r\n")
+                usleep(30_000)
+            }  // closed here, before the handler responds
+            for _ in 0..<100 where server.statistics.requestsInFlight > 0 || server.statistics.connectionsOpen > 0 {
+                usleep(20_000)
+            }
+            #expect(server.statistics.requestsInFlight == 0)
+            #expect(server.statistics.connectionsOpen == 0)
+            // The loop is healthy afterwards.
+            #expect(try HTTPClient(address: address).send(.get, "/hello").status == .ok)
+        }
+    }
+
     @Test func gracefulShutdownFinishesInFlightRequests() throws {
         let server = HTTPServer(configuration: HTTPServerConfiguration(limits: testLimits()), router: testRouter())
         let address = try server.start()

@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "SystemIO"]),
         .testTarget(name: "AuthTests", dependencies: ["Auth"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["SystemIO"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["MOMCore", "SystemIO", "SegmentLog"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -6,9 +6,10 @@ import SystemIO
 /// `mom-bench log`: the segment log against the disk's raw sequential bandwidth.
 ///
 /// Phases, in a fresh directory: (1) the log with fdatasync per batch (with
-/// `--report-durable`, each durable offset is printed as `durable <offset>`), (2) raw bandwidth:
-/// plain pwrite + fdatasync of the same payload bytes in the same batch size, (3) the log
-/// without fdatasync (page cache), (4) reading phase 1's log back. Record `i` holds `i` in its
+/// `--report-durable`, each durable offset is printed as `durable <offset>`) interleaved, in
+/// ten rounds, with raw bandwidth: plain pwrite + fdatasync of the same payload bytes in the same
+/// batch size, so that drift in the disk's speed hits both alike; (2) the log without fdatasync
+/// (page cache); (3) reading phase 1's log back. Record `i` holds `i` in its
 /// first 8 bytes and a fixed pattern after, so any record can be checked from its offset alone.
 struct LogWorkload {
     let options: BenchOptions
@@ -28,8 +29,7 @@ struct LogWorkload {
         let root = try workDirectory()
         defer { if !options.keep { try? FileSystemCalls.removeTree(root) } }
         let payloadBytes = Double(options.messages) * Double(options.size)
-        let synced = try writeLog(directory: root + "/log-sync", syncEachBatch: true)
-        let raw = try writeRaw(path: root + "/raw.bin")
+        let (synced, raw) = try writeSyncedAgainstRaw(root: root)
         let unsynced = try writeLog(directory: root + "/log-nosync", syncEachBatch: false)
         if !options.keep { try? FileSystemCalls.removeTree(root + "/log-nosync") }
         let read = try readBack(directory: root + "/log-sync", expected: synced.messages)
@@ -71,77 +71,102 @@ struct LogWorkload {
         var histogram: LatencyHistogram
     }
 
+    /// Rounds of log batches then raw batches; each side's time is summed over the rounds.
+    func writeSyncedAgainstRaw(root: String) throws -> (WriteResult, RawResult) {
+        let log = try SegmentLog.open(directory: root + "/log-sync", fileSystem: PosixFileSystem(), configuration: .init(clock: clock))
+        defer { log.close() }
+        let rawPath = root + "/raw.bin"
+        let raw = try FileDescriptor.open(rawPath, [.readWrite, .create, .truncate])
+        defer {
+            try? raw.close()
+            try? FileSystemCalls.unlink(rawPath)
+        }
+        var total = WriteResult(messages: 0, seconds: 0, histogram: LatencyHistogram())
+        var rawResult = RawResult(messages: 0, seconds: 0, bytes: 0)
+        var progress = ProgressLine(label: "log (fdatasync per batch) vs raw", total: options.messages)
+        let rounds = 10
+        let deadline = deadlineNanoseconds
+        for round in 0..<rounds {
+            let target = options.messages * (round + 1) / rounds
+            try appendToLog(log, count: target - total.messages, sync: true, deadline: deadline, into: &total, progress: &progress)
+            try writeRaw(raw, count: target - rawResult.messages, deadline: deadline, into: &rawResult)
+            if clock.monotonicNanoseconds() >= deadline { break }
+        }
+        progress.finish(done: total.messages)
+        return (total, rawResult)
+    }
+
     func writeLog(directory: String, syncEachBatch: Bool) throws -> WriteResult {
         let log = try SegmentLog.open(directory: directory, fileSystem: PosixFileSystem(), configuration: .init(clock: clock))
         defer { log.close() }
+        var result = WriteResult(messages: 0, seconds: 0, histogram: LatencyHistogram())
+        var progress = ProgressLine(label: syncEachBatch ? "log (fdatasync per batch)" : "log (no fdatasync)", total: options.messages)
+        try appendToLog(log, count: options.messages, sync: syncEachBatch, deadline: deadlineNanoseconds, into: &result, progress: &progress)
+        if !syncEachBatch { try log.flush() }  // Not timed: the phase measures page-cache appends.
+        progress.finish(done: result.messages)
+        return result
+    }
+
+    /// Appends `count` records in batches of `--batch`, optionally fdatasyncing each batch.
+    func appendToLog(
+        _ log: SegmentLog, count: Int, sync: Bool, deadline: UInt64, into result: inout WriteResult,
+        progress: inout ProgressLine
+    ) throws {
         let template = Self.template(size: options.size)
         let buffer = RecordBatchBuffer(capacityBytes: options.batch * (options.size + 10) + BatchHeader.size)
-        var histogram = LatencyHistogram()
-        var progress = ProgressLine(label: syncEachBatch ? "log (fdatasync per batch)" : "log (no fdatasync)", total: options.messages)
         var written = 0
         var next = log.logEndOffset.rawValue
-        let deadline = deadlineNanoseconds
         let start = clock.monotonicNanoseconds()
         try template.withUnsafeBytes { pattern in
-            // Bounded by --messages and by --duration.
-            while written < options.messages && clock.monotonicNanoseconds() < deadline {
-                let count = min(options.batch, options.messages - written)
+            // Bounded by `count` and by the deadline.
+            while written < count && clock.monotonicNanoseconds() < deadline {
+                let batchCount = min(options.batch, count - written)
                 buffer.removeAll()
                 buffer.beginBatch(term: Term(1), timestampMilliseconds: clock.wallMilliseconds())
-                for _ in 0..<count {
+                for _ in 0..<batchCount {
                     buffer.appendRecord(byteCount: options.size) { Self.fillPayload($0, offset: next, template: pattern) }
                     next += 1
                 }
                 buffer.endBatch()
                 let before = clock.monotonicNanoseconds()
                 try log.append(buffer)
-                if syncEachBatch {
+                if sync {
                     let durable = try log.flush()
                     if options.reportDurable { writeOutput("durable \(durable.rawValue)\n") }
                 }
-                histogram.record(nanoseconds: clock.monotonicNanoseconds() - before)
-                written += count
-                progress.update(done: written)
+                result.histogram.record(nanoseconds: clock.monotonicNanoseconds() - before)
+                written += batchCount
+                progress.update(done: result.messages + written)
             }
         }
-        let seconds = Double(clock.monotonicNanoseconds() - start) / 1e9
-        if !syncEachBatch { try log.flush() }  // Not timed: the phase measures page-cache appends.
-        progress.finish(done: written)
-        return WriteResult(messages: written, seconds: seconds, histogram: histogram)
+        result.seconds += Double(clock.monotonicNanoseconds() - start) / 1e9
+        result.messages += written
     }
 
     struct RawResult {
-        var megabytesPerSecond: Double
+        var messages: Int
+        var seconds: Double
+        var bytes: UInt64
+        var megabytesPerSecond: Double { Double(bytes) / 1e6 / seconds }
     }
 
     /// The baseline: the same payload bytes per batch, pwrite + fdatasync, nothing else.
-    func writeRaw(path: String) throws -> RawResult {
-        let file = try FileDescriptor.open(path, [.readWrite, .create, .truncate])
-        defer {
-            try? file.close()
-            try? FileSystemCalls.unlink(path)
-        }
-        let batchBytes = options.batch * options.size
-        let chunk = [UInt8](repeating: 0x5A, count: batchBytes)
-        var progress = ProgressLine(label: "raw pwrite+fdatasync", total: options.messages)
+    func writeRaw(_ file: FileDescriptor, count: Int, deadline: UInt64, into result: inout RawResult) throws {
+        let chunk = [UInt8](repeating: 0x5A, count: options.batch * options.size)
         var written = 0
-        var position: UInt64 = 0
-        let deadline = deadlineNanoseconds
         let start = clock.monotonicNanoseconds()
         try chunk.withUnsafeBytes { bytes in
-            while written < options.messages && clock.monotonicNanoseconds() < deadline {
-                let count = min(options.batch, options.messages - written)
-                let slice = UnsafeRawBufferPointer(rebasing: bytes[0..<(count * options.size)])
-                try file.write(toAbsoluteOffset: position, slice)
+            while written < count && clock.monotonicNanoseconds() < deadline {
+                let batchCount = min(options.batch, count - written)
+                let slice = UnsafeRawBufferPointer(rebasing: bytes[0..<(batchCount * options.size)])
+                try file.write(toAbsoluteOffset: result.bytes, slice)
                 try file.dataSync()
-                position += UInt64(slice.count)
-                written += count
-                progress.update(done: written)
+                result.bytes += UInt64(slice.count)
+                written += batchCount
             }
         }
-        let seconds = Double(clock.monotonicNanoseconds() - start) / 1e9
-        progress.finish(done: written)
-        return RawResult(megabytesPerSecond: Double(position) / 1e6 / seconds)
+        result.seconds += Double(clock.monotonicNanoseconds() - start) / 1e9
+        result.messages += written
     }
 
     struct ReadResult {

@@ -85,6 +85,7 @@ struct CrashSimulation {
     mutating func step(_ log: SegmentLog) throws -> Bool {
         let choice = random.uniform(below: 100)
         var truncationTarget: Offset?
+        var resetTarget: Offset?
         do {
             switch choice {
             case 0..<45: try appendRandomBatches(log)
@@ -99,8 +100,20 @@ struct CrashSimulation {
                 try log.truncate(from: target)
                 records.removeSubrange(Int(target.rawValue)...)
                 term = term.next
-            case 73..<78: try log.roll()
-            case 78..<86:
+            case 73..<77: try log.roll()
+            case 77..<79:
+                let target = Offset(UInt64(random.uniform(in: Int(log.logStartOffset.rawValue)...Int(log.logEndOffset.rawValue) + 20)))
+                resetTarget = target
+                // Interrupted, it may leave any suffix of the old segments.
+                startUpperBound = max(target, log.segments[log.segments.count - 1].baseOffset)
+                if Int(target.rawValue) > records.count {
+                    records.append(contentsOf: repeatElement(ModelRecord(term: .zero, bytes: []), count: Int(target.rawValue) - records.count))
+                }
+                try log.reset(startingAt: target)
+                records.removeSubrange(Int(target.rawValue)...)
+                startLowerBound = target
+                startUpperBound = target
+            case 79..<86:
                 startUpperBound = log.segments[log.segments.count - 1].baseOffset
                 if random.chance(1, in: 3) {
                     try log.deletePrefix(before: Offset(UInt64(random.uniform(in: 0...Int(log.logEndOffset.rawValue)))))
@@ -119,6 +132,13 @@ struct CrashSimulation {
             // The process "dies" here. An interrupted truncation may or may not take effect,
             // so only what lies below its target stays promised.
             if let truncationTarget { durableEnd = min(durableEnd, truncationTarget) }
+            // An interrupted reset may leave the old log, the new one, or an empty directory
+            // that reopens at the configured initial offset (0 here).
+            if let resetTarget {
+                durableEnd = .zero
+                startLowerBound = .zero
+                startUpperBound = max(startUpperBound, resetTarget)
+            }
             return false
         }
         durableEnd = log.durableEndOffset

@@ -194,7 +194,8 @@ struct LogWorkload {
         let deadline = deadlineNanoseconds
         let start = clock.monotonicNanoseconds()
         while offset < log.logEndOffset && clock.monotonicNanoseconds() < deadline {
-            let records = try log.read(from: offset, maxBytes: 4 << 20, maxRecords: 1 << 20)
+            // 1 MiB per read, like Kafka's default max.partition.fetch.bytes.
+            let records = try log.read(from: offset, maxBytes: 1 << 20, maxRecords: 1 << 20)
             for record in records {
                 let stamp = record.value.withUnsafeBytes { $0.count >= 8 ? UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) : record.offset.rawValue }
                 if stamp != record.offset.rawValue { throw ContentMismatch(offset: record.offset.rawValue) }

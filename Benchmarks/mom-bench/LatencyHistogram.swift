@@ -26,7 +26,8 @@ struct LatencyHistogram {
         if bucket < 128 { return UInt64(bucket) }
         let shift = UInt64((bucket - 128) / subBuckets + 1)
         let mantissa = UInt64((bucket - 128) % subBuckets + subBuckets)
-        return ((mantissa + 1) << shift) - 1
+        // Wrapping: the top bucket ends at UInt64.max, one below 2^64.
+        return ((mantissa + 1) &<< shift) &- 1
     }
 
     /// The value at `quantile` (0...1), in nanoseconds; 0 when empty.

@@ -1,2 +1,27 @@
-// mom-bench: throughput and latency benchmark for MOM.
-import MOMCore
+// mom-bench: throughput and latency benchmark for MOM (DESIGN.md §5).
+// Each workload lives in its own file; add one by adding a case to the switch below.
+import Glibc
+
+let options: BenchOptions
+do {
+    options = try BenchOptions.parse(Array(CommandLine.arguments.dropFirst()))
+} catch {
+    writeError("mom-bench: \(error)\n\(BenchOptions.usage)\n")
+    exit(2)
+}
+
+let report: BenchReport
+do {
+    switch options.workload {
+    case "log": report = try LogWorkload(options: options).run()
+    default:
+        writeError("mom-bench: unknown workload '\(options.workload)'\n\(BenchOptions.usage)\n")
+        exit(2)
+    }
+} catch {
+    writeError("mom-bench \(options.workload): \(error)\n")
+    exit(1)
+}
+
+report.printHuman()
+if options.json { report.printJSON() }

@@ -92,6 +92,14 @@ extension SegmentLog {
         }
     }
 
+    /// Elapsed milliseconds from `earlier` to `later`, 0 if `later` is not after it. Timestamps
+    /// come from batches (a follower's input), so the subtraction must not overflow.
+    static func milliseconds(from earlier: Int64, to later: Int64) -> UInt64 {
+        let (difference, overflow) = later.subtractingReportingOverflow(earlier)
+        if overflow { return earlier < 0 ? UInt64.max : 0 }
+        return difference > 0 ? UInt64(difference) : 0
+    }
+
     func batchLength(_ starts: [Int], _ index: Int, _ end: Int) -> Int {
         (index + 1 < starts.count ? starts[index + 1] : end) - starts[index]
     }
@@ -102,8 +110,9 @@ extension SegmentLog {
         let active = segments[segments.count - 1]
         guard !active.isEmpty else { return }
         let tooBig = active.size + nextBatchBytes > limits.segmentBytesMax
-        let age = configuration.clock.wallMilliseconds() - (active.firstTimestampMilliseconds ?? .max)
-        let tooOld = age >= 0 && UInt64(age) >= limits.segmentAgeMillisecondsMax
+        let tooOld = active.firstTimestampMilliseconds.map {
+            SegmentLog.milliseconds(from: $0, to: configuration.clock.wallMilliseconds()) >= limits.segmentAgeMillisecondsMax
+        } ?? false
         let relativeOverflow = nextBaseOffset.rawValue - active.baseOffset.rawValue + UInt64(limits.batchRecordsMax)
             > UInt64(UInt32.max)
         if tooBig || tooOld || relativeOverflow { try roll() }

@@ -47,34 +47,48 @@ extension SegmentLog {
         return EncodedBatches(bytes: bytes, firstOffset: first, nextOffset: next)
     }
 
-    /// Reads and validates whole batches from the one holding `offset`, within one segment,
-    /// with one pread for the whole range when the batches fit `maxBytes`.
+    /// Reads and validates whole batches from the one holding `offset`, within one segment:
+    /// one pread straight into the result buffer (a second one only when the first batch alone
+    /// is larger than `maxBytes`), no intermediate copy.
     func readWholeBatches(from offset: Offset, maxBytes: Int) throws(SegmentLogError) -> ([UInt8], [Int]) {
         let segment = segments[segmentIndex(containing: offset)]
-        let (start, _) = try locateBatch(offset, in: segment)
-        let budget = min(maxBytes, limits.readBytesMax)
-        let scanner = BatchScanner(file: segment.file, path: segment.logPath, end: segment.size, chunkBytes: budget, limits: limits)
-        var bytes: [UInt8] = []
+        let (start, header) = try locateBatch(offset, in: segment)
+        let available = Int(segment.size - start)
+        let budget = min(max(min(maxBytes, limits.readBytesMax), Int(header.length)), available)
+        var bytes: [UInt8]
+        do {
+            bytes = try segment.file.readBytes(fromAbsoluteOffset: start, count: budget)
+        } catch {
+            throw .io(error, path: segment.logPath)
+        }
         var positions: [Int] = []
-        var validation: SegmentLogError?
+        var position = 0
         let limits = self.limits
-        _ = try scanner.scan(from: start) { (position, raw) throws(SegmentLogError) -> Bool in
-            if !bytes.isEmpty && bytes.count + raw.count > budget { return false }
-            do throws(BatchError) {
-                try BatchRecords.validate(raw, limits: limits)
-            } catch {
-                validation = .corruptBatch(path: segment.logPath, position: position, error)
-                return false
+        let problem: (Int, BatchError)? = bytes.withUnsafeBytes { raw in
+            // Bounded: each step consumes a batch of at least 64 bytes.
+            while raw.count - position >= BatchHeader.size {
+                let length = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: position, as: UInt32.self)))
+                guard length >= BatchHeader.size, length <= limits.batchBytesMax + BatchHeader.size else {
+                    return (position, .badLength(UInt32(truncatingIfNeeded: length)))
+                }
+                if length > raw.count - position { break }
+                do throws(BatchError) {
+                    try BatchRecords.validate(UnsafeRawBufferPointer(rebasing: raw[position..<(position + length)]), limits: limits)
+                } catch {
+                    return (position, error)
+                }
+                positions.append(position)
+                position += length
             }
-            if bytes.isEmpty { bytes.reserveCapacity(max(budget, raw.count)) }
-            positions.append(bytes.count)
-            bytes.append(contentsOf: raw)
-            return true
+            return nil
         }
-        if let validation { throw validation }
+        if let (at, reason) = problem {
+            throw .corruptBatch(path: segment.logPath, position: start + UInt64(at), reason)
+        }
         guard !positions.isEmpty else {
-            throw .corruptFile(path: segment.logPath, reason: "no batch at offset \(offset)")
+            throw .corruptFile(path: segment.logPath, reason: "no whole batch at byte \(start) for offset \(offset)")
         }
+        if position < bytes.count { bytes.removeSubrange(position...) }
         return (bytes, positions)
     }
 }

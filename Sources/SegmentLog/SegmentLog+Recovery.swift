@@ -144,6 +144,8 @@ extension SegmentLog {
         let checksums = recoveryVerifiesChecksums
         let interval = limits.indexIntervalBytes
         let stop = try scanner.scan(from: start) { (position, raw) throws(SegmentLogError) -> Bool in
+            // Index positions are 32-bit; a file beyond that is not one this log wrote.
+            if position > UInt64(UInt32.max) { return false }
             do { try BatchRecords.validate(raw, limits: limits, checksums: checksums) } catch { return false }
             let header = BatchHeader(decoding: raw)
             if header.baseOffset != segment.nextOffset { return false }

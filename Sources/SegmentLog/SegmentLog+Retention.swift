@@ -28,8 +28,7 @@ extension SegmentLog {
             let overSize = bytesMax.map { total > $0 } ?? false
             var tooOld = false
             if let ageMillisecondsMax, segment.maxTimestampMilliseconds != .min {
-                let age = now - segment.maxTimestampMilliseconds
-                tooOld = age > 0 && UInt64(age) > ageMillisecondsMax
+                tooOld = SegmentLog.milliseconds(from: segment.maxTimestampMilliseconds, to: now) > ageMillisecondsMax
             }
             if !overSize && !tooOld { break }
             total -= segment.size
@@ -64,5 +63,36 @@ extension SegmentLog {
 
     func rename(_ source: String, to destination: String) throws(SegmentLogError) {
         do { try fileSystem.rename(source, to: destination) } catch { throw .io(error, path: source) }
+    }
+}
+
+extension SegmentLog {
+    /// Empties the log and restarts it at `offset` (a follower installing a Raft snapshot:
+    /// the next entry after the snapshot gets `offset`). Durable when it returns.
+    ///
+    /// Every old segment is renamed to `.deleted` before the new one is created, and the
+    /// directory is synced once for both, so a crash leaves the old log (or a suffix of it), or
+    /// the new empty log, or — when only the renames reached the disk — an empty directory that
+    /// reopens at `Configuration.initialOffset`. Callers therefore reopen with the snapshot's
+    /// next offset as `initialOffset` and repeat the reset if the log does not start there.
+    public func reset(startingAt offset: Offset) throws(SegmentLogError) {
+        try checkUsable()
+        let doomed = segments
+        do {
+            for segment in doomed {
+                try rename(segment.logPath, to: segment.logPath + SegmentFileNames.deletedSuffix)
+                try rename(segment.indexPath, to: segment.indexPath + SegmentFileNames.deletedSuffix)
+            }
+            segments = [try createSegment(base: offset)]
+            try syncDirectory()
+            for segment in doomed {
+                segment.closeFiles()
+                try removeFile(segment.logPath + SegmentFileNames.deletedSuffix)
+                try removeFile(segment.indexPath + SegmentFileNames.deletedSuffix)
+            }
+        } catch {
+            throw fail(error)
+        }
+        durableEndOffset = offset
     }
 }

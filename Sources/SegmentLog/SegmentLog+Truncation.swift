@@ -107,7 +107,7 @@ extension SegmentLog {
             segment.firstTimestampMilliseconds = nil
             segment.maxTimestampMilliseconds = .min
         } else {
-            segment.lastBatch = try locateBatch(newEnd.advanced(by: 0).previousOffset, in: segment).1
+            segment.lastBatch = try locateBatch(newEnd.previousOffset, in: segment).1
         }
     }
 

@@ -144,6 +144,41 @@ struct SegmentLogTests {
         #expect(try readAll(reopened).first?.offset == reopened.logStartOffset)
     }
 
+    @Test func resetRestartsTheLogAtASnapshotOffset() throws {
+        let fileSystem = SimulatedFileSystem(seed: 12)
+        let log = try openLog(fileSystem)
+        try appendBatches(log, recordCounts: Array(repeating: 4, count: 30))
+        try log.reset(startingAt: Offset(500))
+        #expect(log.logStartOffset == Offset(500) && log.logEndOffset == Offset(500) && log.durableEndOffset == Offset(500))
+        try appendBatches(log, recordCounts: [2])
+        try log.flush()
+        log.close()
+        fileSystem.crash()
+        let reopened = try openLog(fileSystem)
+        #expect(reopened.logStartOffset == Offset(500) && reopened.logEndOffset == Offset(502))
+        #expect(try fileSystem.listDirectory("/log").sorted() == ["00000000000000000500.index", "00000000000000000500.log"])
+        try reopened.verify()
+    }
+
+    @Test func hostileTimestampsDoNotOverflowAgeChecks() throws {
+        let clock = ManualClock()
+        var limits = smallLimits(segmentBytes: 1 << 20)
+        limits.segmentAgeMillisecondsMax = 1000
+        let log = try openLog(SimulatedFileSystem(seed: 13), limits: limits, clock: clock)
+        let buffer = RecordBatchBuffer()
+        for timestamp in [Int64.min, Int64.max, 0] {
+            buffer.removeAll()
+            buffer.beginBatch(term: Term(1), timestampMilliseconds: timestamp)
+            buffer.appendRecord([1])
+            buffer.endBatch()
+            try log.append(buffer)
+        }
+        try log.applyRetention(bytesMax: nil, ageMillisecondsMax: 1)
+        #expect(log.logEndOffset == Offset(3))
+        #expect(SegmentLog.milliseconds(from: .min, to: .max) == UInt64.max)
+        #expect(SegmentLog.milliseconds(from: .max, to: .min) == 0)
+    }
+
     @Test func appendEncodedCopiesALeaderLogAndRejectsBadBatches() throws {
         let leader = try openLog(SimulatedFileSystem(seed: 7))
         try appendBatches(leader, recordCounts: [2, 3, 4], term: Term(5))

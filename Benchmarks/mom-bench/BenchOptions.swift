@@ -1,0 +1,79 @@
+/// Command-line options shared by every workload (DESIGN.md §5). Parsing is strict: an unknown
+/// flag or a bad number is a usage error (exit 2), so a typo never silently benchmarks defaults.
+struct BenchOptions {
+    var workload = ""
+    var messages = 100_000
+    var size = 1024
+    var batch = 256
+    var concurrency = 1
+    /// Upper bound on each measured phase, in seconds; every load loop is bounded in time.
+    var durationSeconds = 120.0
+    var servers: [String] = []
+    var json = false
+    var directory: String?
+    var keep = false
+    var reportDurable = false
+
+    /// The usage text, printed on a usage error.
+    static let usage = """
+        usage: mom-bench <workload> [options]
+          workloads: log
+          --messages N      records to write (default 100000)
+          --size BYTES      record size (default 1024)
+          --batch N         records per batch (default 256)
+          --concurrency N   concurrent clients, where the workload has them (default 1)
+          --duration SEC    time bound of each measured phase (default 120)
+          --servers LIST    comma-separated host:port list, for network workloads
+          --dir PATH        work directory (default: a fresh temporary directory)
+          --keep            keep the work directory afterwards
+          --report-durable  log: print "durable <offset>" on stdout after each fdatasync
+          --json            the last stdout line is one JSON object with the results
+        """
+
+    /// Why the command line was rejected.
+    struct UsageError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static func parse(_ arguments: [String]) throws(UsageError) -> BenchOptions {
+        var options = BenchOptions()
+        var index = 0
+        func value(_ flag: String) throws(UsageError) -> String {
+            index += 1
+            guard index < arguments.count else { throw UsageError(description: "\(flag) needs a value") }
+            return arguments[index]
+        }
+        func positive(_ flag: String) throws(UsageError) -> Int {
+            let text = try value(flag)
+            guard let number = Int(text), number > 0 else { throw UsageError(description: "\(flag) needs a positive integer, got '\(text)'") }
+            return number
+        }
+        while index < arguments.count {
+            let argument = arguments[index]
+            switch argument {
+            case "--messages": options.messages = try positive(argument)
+            case "--size": options.size = try positive(argument)
+            case "--batch": options.batch = try positive(argument)
+            case "--concurrency": options.concurrency = try positive(argument)
+            case "--duration":
+                let text = try value(argument)
+                guard let seconds = Double(text), seconds > 0 else { throw UsageError(description: "--duration needs positive seconds") }
+                options.durationSeconds = seconds
+            case "--servers": options.servers = try value(argument).split(separator: ",").map(String.init)
+            case "--dir": options.directory = try value(argument)
+            case "--keep": options.keep = true
+            case "--report-durable": options.reportDurable = true
+            case "--json": options.json = true
+            case "-h", "--help": throw UsageError(description: "help")
+            default:
+                if argument.hasPrefix("-") || !options.workload.isEmpty {
+                    throw UsageError(description: "unknown argument '\(argument)'")
+                }
+                options.workload = argument
+            }
+            index += 1
+        }
+        if options.workload.isEmpty { throw UsageError(description: "missing workload") }
+        return options
+    }
+}

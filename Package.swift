@@ -56,6 +56,7 @@ let package = Package(
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Raft", "SystemIO"]),
         .testTarget(name: "IntegrationTests", dependencies: ["SystemIO"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "SystemIO"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -24,6 +24,7 @@ public struct Limits: Sendable {
     // Transport
     public var frameBytesMax: Int = 64 << 20
     public var peerSendQueueBytesMax: Int = 256 << 20
+    public var peerSendQueueEnvelopesMax: Int = 65_536
 
     // Raft
     public var raftInflightMessagesMax: Int = 256

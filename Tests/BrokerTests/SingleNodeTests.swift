@@ -98,3 +98,23 @@ import Testing
         await node.stop()
     }
 }
+
+@Suite struct PartitionRouteTests {
+    /// A forwarded share keeps its records' positions in the original request; the answer must
+    /// still come back in the share's own order (this crashed a node once).
+    @Test func forwardedShareWithOriginalPositions() async throws {
+        let (node, router) = try await SingleNodeTests.startNode()
+        #expect(SingleNodeTests.waitForMeta(node))
+        #expect(SingleNodeTests.call(router, .post, "/v1/topics", #"{"name":"p","partitions":2}"#).0 == 201)
+        let clock = SystemClock()
+        let deadline = clock.monotonicNanoseconds() + 10_000_000_000
+        while clock.monotonicNanoseconds() < deadline && node.host.statuses().filter({ $0.role == .leader }).count < 3 { usleep(10_000) }
+        let (status, body) = SingleNodeTests.call(router, .post, "/v1/topics/p/partitions/1/records",
+            #"{"records":[{"position":3,"value_base64":"eA=="},{"position":7,"value":"y"}]}"#)
+        #expect(status == 200, "\(String(describing: body))")
+        let offsets = body?["offsets"]?.arrayValue?.compactMap { $0["offset"]?.uint64Value }
+        #expect(offsets?.count == 2)
+        #expect(body?["offsets"]?.arrayValue?.allSatisfy { $0["partition"]?.int64Value == 1 } == true)
+        await node.stop()
+    }
+}

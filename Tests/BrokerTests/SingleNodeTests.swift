@@ -35,27 +35,35 @@ import Testing
     }
 
     /// Waits until the node leads `__meta` (a single voter elects itself after one timeout).
-    static func waitForMeta(_ node: BrokerNode) -> Bool {
+    static func waitForMeta(_ node: BrokerNode) async -> Bool {
+        await waitUntil { node.host.status(of: MetaStateMachine.group)?.role == .leader }
+    }
+
+    /// Polls without blocking a cooperative-pool thread, up to ~10 s.
+    static func waitUntil(_ condition: () -> Bool) async -> Bool {
         let clock = SystemClock()
         let deadline = clock.monotonicNanoseconds() + 10_000_000_000
         while clock.monotonicNanoseconds() < deadline {
-            if node.host.status(of: MetaStateMachine.group)?.role == .leader { return true }
-            usleep(10_000)
+            if condition() { return true }
+            try? await Task.sleep(nanoseconds: 10_000_000)
         }
-        return false
+        return condition()
+    }
+
+    /// Waits until `count` groups have a leader.
+    static func waitForLeaders(_ node: BrokerNode, count: Int) async -> Bool {
+        await waitUntil { node.host.statuses().filter({ $0.role == .leader }).count >= count }
     }
 
     @Test func createProduceFetch() async throws {
         let (node, router) = try await Self.startNode()
-        #expect(Self.waitForMeta(node))
+        #expect(await Self.waitForMeta(node))
         let (created, topic) = Self.call(router, .post, "/v1/topics", #"{"name":"orders","partitions":2,"replication_factor":1}"#)
         #expect(created == 201, "create: \(String(describing: topic))")
         #expect(Self.call(router, .post, "/v1/topics", #"{"name":"orders","partitions":2,"replication_factor":1}"#).0 == 409)
 
         // Partition groups start after the catalog applies; wait for their leaders.
-        let clock = SystemClock()
-        let deadline = clock.monotonicNanoseconds() + 10_000_000_000
-        while clock.monotonicNanoseconds() < deadline && node.host.statuses().filter({ $0.role == .leader }).count < 3 { usleep(10_000) }
+        #expect(await SingleNodeTests.waitForLeaders(node, count: 3))
 
         let (produced, offsets) = Self.call(router, .post, "/v1/topics/orders/records",
             #"{"records":[{"value":"a","partition":0},{"value":"b","partition":1},{"key":"k","value":"c","partition":0}]}"#)
@@ -82,11 +90,9 @@ import Testing
 
     @Test func idempotentRetryReturnsTheOriginalOffsets() async throws {
         let (node, router) = try await Self.startNode()
-        #expect(Self.waitForMeta(node))
+        #expect(await Self.waitForMeta(node))
         #expect(Self.call(router, .post, "/v1/topics", #"{"name":"t","partitions":1}"#).0 == 201)
-        let clock = SystemClock()
-        let deadline = clock.monotonicNanoseconds() + 10_000_000_000
-        while clock.monotonicNanoseconds() < deadline && node.host.statuses().filter({ $0.role == .leader }).count < 2 { usleep(10_000) }
+        #expect(await SingleNodeTests.waitForLeaders(node, count: 2))
         let body = #"{"producer_id":7,"sequence":1,"records":[{"value":"x"},{"value":"y"}]}"#
         let first = Self.call(router, .post, "/v1/topics/t/records", body)
         let second = Self.call(router, .post, "/v1/topics/t/records", body)
@@ -95,6 +101,24 @@ import Testing
         #expect(first.1 == second.1, "a retry returns the original offsets")
         let page = Self.call(router, .get, "/v1/topics/t/partitions/0/records?offset=0").1
         #expect(page?["records"]?.arrayValue?.count == 2, "the retry wrote nothing new")
+        await node.stop()
+    }
+}
+
+@Suite struct PartitionRouteTests {
+    /// A forwarded share keeps its records' positions in the original request; the answer must
+    /// still come back in the share's own order (this crashed a node once).
+    @Test func forwardedShareWithOriginalPositions() async throws {
+        let (node, router) = try await SingleNodeTests.startNode()
+        #expect(await SingleNodeTests.waitForMeta(node))
+        #expect(SingleNodeTests.call(router, .post, "/v1/topics", #"{"name":"p","partitions":2}"#).0 == 201)
+        #expect(await SingleNodeTests.waitForLeaders(node, count: 3))
+        let (status, body) = SingleNodeTests.call(router, .post, "/v1/topics/p/partitions/1/records",
+            #"{"records":[{"position":3,"value_base64":"eA=="},{"position":7,"value":"y"}]}"#)
+        #expect(status == 200, "\(String(describing: body))")
+        let offsets = body?["offsets"]?.arrayValue?.compactMap { $0["offset"]?.uint64Value }
+        #expect(offsets?.count == 2)
+        #expect(body?["offsets"]?.arrayValue?.allSatisfy { $0["partition"]?.int64Value == 1 } == true)
         await node.stop()
     }
 }

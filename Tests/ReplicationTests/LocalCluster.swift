@@ -47,13 +47,14 @@ final class RecordingStateMachine: GroupStateMachine, @unchecked Sendable {
     var payloads: [[UInt8]] { lock.withLock { applied.filter { !$0.data.isEmpty }.map(\.data) } }
 }
 
-/// Polls `condition` until it holds or ~10 s pass.
-func eventually(_ condition: () -> Bool) -> Bool {
+/// Polls `condition` until it holds or ~10 s pass. It sleeps with `Task.sleep`, never blocking a
+/// thread of the cooperative pool (other tests' tasks need it, and the machine has 2 cores).
+func eventually(_ condition: () -> Bool) async -> Bool {
     let clock = SystemClock()
     let deadline = clock.monotonicNanoseconds() + 10_000_000_000
     while clock.monotonicNanoseconds() < deadline {
         if condition() { return true }
-        usleep(5_000)
+        try? await Task.sleep(nanoseconds: 5_000_000)
     }
     return condition()
 }
@@ -65,14 +66,14 @@ final class Outcome<Value: Sendable>: @unchecked Sendable {
 
     func set(_ newValue: Value) { lock.withLock { value = newValue }; lock.broadcast() }
 
-    func wait() -> Value? {
+    /// The value, polled without blocking a thread, up to ~10 s.
+    func wait() async -> Value? {
         let clock = SystemClock()
         let deadline = clock.monotonicNanoseconds() + 10_000_000_000
-        return lock.withLock {
-            while value == nil && clock.monotonicNanoseconds() < deadline {
-                lock.wait(untilMonotonicNanoseconds: min(deadline, clock.monotonicNanoseconds() + 50_000_000))
-            }
-            return value
+        while clock.monotonicNanoseconds() < deadline {
+            if let value = lock.withLock({ value }) { return value }
+            try? await Task.sleep(nanoseconds: 2_000_000)
         }
+        return lock.withLock { value }
     }
 }

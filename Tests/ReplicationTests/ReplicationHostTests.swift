@@ -11,7 +11,7 @@ import Testing
         let machines: [GroupID: RecordingStateMachine]
     }
 
-    static func startCluster(nodes: Int, groups: [GroupID], links: LocalLinks) throws -> [Node] {
+    static func startCluster(nodes: Int, groups: [GroupID], links: LocalLinks) async throws -> [Node] {
         var settings = ReplicationHost.Settings()
         settings.tickMilliseconds = 10
         settings.proposalTimeoutMilliseconds = 2_000
@@ -29,7 +29,7 @@ import Testing
                 host.addGroup(group, log: MemoryGroupLog(), stateMachine: machine, bootstrap: Configuration(voters: voters)) {
                     added.set((try? $0.get()) != nil)
                 }
-                #expect(added.wait() == true, "group \(group) added on \(id)")
+                #expect(await added.wait() == true, "group \(group) added on \(id)")
             }
             cluster.append(Node(host: host, machines: machines))
         }
@@ -40,84 +40,84 @@ import Testing
         cluster.first { $0.host.status(of: group)?.role == .leader }
     }
 
-    static func propose(_ data: [UInt8], to group: GroupID, on node: Node) -> Result<ClosedRange<LogIndex>, ReplicationError>? {
+    static func propose(_ data: [UInt8], to group: GroupID, on node: Node) async -> Result<ClosedRange<LogIndex>, ReplicationError>? {
         let outcome = Outcome<Result<ClosedRange<LogIndex>, ReplicationError>>()
         node.host.propose(group, entries: [data]) { outcome.set($0) }
-        return outcome.wait()
+        return await outcome.wait()
     }
 
-    @Test func electsLeadersAndReplicatesEveryGroup() throws {
+    @Test func electsLeadersAndReplicatesEveryGroup() async throws {
         let links = LocalLinks()
         let groups = (1...4).map { GroupID(UInt64($0)) }
-        let cluster = try Self.startCluster(nodes: 3, groups: groups, links: links)
+        let cluster = try await Self.startCluster(nodes: 3, groups: groups, links: links)
         defer { cluster.forEach { $0.host.stop() } }
 
         for group in groups {
-            #expect(eventually { Self.leader(of: group, in: cluster) != nil }, "group \(group) elects a leader")
+            #expect(await eventually { Self.leader(of: group, in: cluster) != nil }, "group \(group) elects a leader")
             let leader = try #require(Self.leader(of: group, in: cluster))
             let payload = Array("hello \(group)".utf8)
-            let result = try #require(Self.propose(payload, to: group, on: leader))
+            let result = try #require(await Self.propose(payload, to: group, on: leader))
             #expect((try? result.get()) != nil, "proposal commits: \(result)")
             for node in cluster {
-                #expect(eventually { node.machines[group]!.payloads == [payload] }, "node \(node.host.nodeID) applies it")
+                #expect(await eventually { node.machines[group]!.payloads == [payload] }, "node \(node.host.nodeID) applies it")
             }
         }
     }
 
-    @Test func followerRefusesProposalsAndNamesTheLeader() throws {
+    @Test func followerRefusesProposalsAndNamesTheLeader() async throws {
         let links = LocalLinks()
         let group = GroupID(9)
-        let cluster = try Self.startCluster(nodes: 3, groups: [group], links: links)
+        let cluster = try await Self.startCluster(nodes: 3, groups: [group], links: links)
         defer { cluster.forEach { $0.host.stop() } }
-        #expect(eventually { Self.leader(of: group, in: cluster) != nil })
+        #expect(await eventually { Self.leader(of: group, in: cluster) != nil })
         let leader = try #require(Self.leader(of: group, in: cluster))
         let follower = try #require(cluster.first { $0.host.nodeID != leader.host.nodeID })
-        #expect(eventually { follower.host.status(of: group)?.leader == leader.host.nodeID })
-        let result = Self.propose([1], to: group, on: follower)
+        #expect(await eventually { follower.host.status(of: group)?.leader == leader.host.nodeID })
+        let result = await Self.propose([1], to: group, on: follower)
         #expect(result == .failure(.notLeader(leader: leader.host.nodeID)))
     }
 
-    @Test func isolatedLeaderIsReplacedAndNothingCommittedIsLost() throws {
+    @Test func isolatedLeaderIsReplacedAndNothingCommittedIsLost() async throws {
         let links = LocalLinks()
         let group = GroupID(3)
-        let cluster = try Self.startCluster(nodes: 3, groups: [group], links: links)
+        let cluster = try await Self.startCluster(nodes: 3, groups: [group], links: links)
         defer { cluster.forEach { $0.host.stop() } }
-        #expect(eventually { Self.leader(of: group, in: cluster) != nil })
+        #expect(await eventually { Self.leader(of: group, in: cluster) != nil })
         let oldLeader = try #require(Self.leader(of: group, in: cluster))
         var committed: [[UInt8]] = []
         for i in 0..<20 {
             let data = Array("before-\(i)".utf8)
-            if case .success = Self.propose(data, to: group, on: oldLeader) { committed.append(data) }
+            if case .success = await Self.propose(data, to: group, on: oldLeader) { committed.append(data) }
         }
         #expect(committed.count == 20)
 
         links.isolate(oldLeader.host.nodeID)
         let others = cluster.filter { $0.host.nodeID != oldLeader.host.nodeID }
-        #expect(eventually { others.contains { $0.host.status(of: group)?.role == .leader } }, "a new leader is elected")
+        #expect(await eventually { others.contains { $0.host.status(of: group)?.role == .leader } }, "a new leader is elected")
         let newLeader = try #require(others.first { $0.host.status(of: group)?.role == .leader })
         // The isolated leader cannot commit: its proposal times out or is refused, never acked.
-        let stranded = Self.propose(Array("stranded".utf8), to: group, on: oldLeader)
+        let stranded = await Self.propose(Array("stranded".utf8), to: group, on: oldLeader)
         if case .success = stranded { Issue.record("an isolated leader acknowledged a write") }
         for i in 0..<20 {
             let data = Array("after-\(i)".utf8)
-            if case .success = Self.propose(data, to: group, on: newLeader) { committed.append(data) }
+            if case .success = await Self.propose(data, to: group, on: newLeader) { committed.append(data) }
         }
         links.heal(oldLeader.host.nodeID)
         for node in cluster {
-            #expect(eventually { Array(node.machines[group]!.payloads.filter { $0 != Array("stranded".utf8) }) == committed },
+            #expect(await eventually { Array(node.machines[group]!.payloads.filter { $0 != Array("stranded".utf8) }) == committed },
                     "node \(node.host.nodeID) holds every acknowledged entry in order")
         }
     }
 }
 
 @Suite struct LeadershipHandOverTests {
-    @Test func handOverLeavesTheNodeLeadingNothing() throws {
+    @Test func handOverLeavesTheNodeLeadingNothing() async throws {
         let links = LocalLinks()
         let groups = (1...3).map { GroupID(UInt64($0)) }
-        let cluster = try ReplicationHostTests.startCluster(nodes: 3, groups: groups, links: links)
+        let cluster = try await ReplicationHostTests.startCluster(nodes: 3, groups: groups, links: links)
         defer { cluster.forEach { $0.host.stop() } }
         for group in groups {
-            #expect(eventually { ReplicationHostTests.leader(of: group, in: cluster) != nil })
+            #expect(await eventually { ReplicationHostTests.leader(of: group, in: cluster) != nil })
         }
         // Make node 1 lead everything, then ask it to hand over.
         let first = cluster[0]
@@ -125,11 +125,11 @@ import Testing
             let leader = try #require(ReplicationHostTests.leader(of: group, in: cluster))
             leader.host.transferLeadership(group, to: first.host.nodeID)
         }
-        #expect(eventually { groups.allSatisfy { first.host.status(of: $0)?.role == .leader } })
-        #expect(first.host.handOverLeadership(timeoutMilliseconds: 5_000))
+        #expect(await eventually { groups.allSatisfy { first.host.status(of: $0)?.role == .leader } })
+        #expect(await Task.detached { first.host.handOverLeadership(timeoutMilliseconds: 5_000) }.value)
         for group in groups {
             #expect(first.host.status(of: group)?.role != .leader)
-            #expect(eventually { cluster.dropFirst().contains { $0.host.status(of: group)?.role == .leader } })
+            #expect(await eventually { cluster.dropFirst().contains { $0.host.status(of: group)?.role == .leader } })
         }
     }
 }
@@ -137,7 +137,7 @@ import Testing
 @Suite struct DurableClusterTests {
     /// Three hosts on segment logs: everything acknowledged survives stopping and restarting
     /// every node, and the restarted cluster keeps accepting writes.
-    @Test func acknowledgedEntriesSurviveAFullRestart() throws {
+    @Test func acknowledgedEntriesSurviveAFullRestart() async throws {
         let group = GroupID(5)
         let voters: Set<NodeID> = [NodeID(1), NodeID(2), NodeID(3)]
         let fileSystems = Dictionary(uniqueKeysWithValues: voters.map { ($0, SimulatedFileSystem(seed: $0.rawValue)) })
@@ -145,7 +145,7 @@ import Testing
         settings.tickMilliseconds = 10
         settings.proposalTimeoutMilliseconds = 2_000
 
-        func boot() throws -> [ReplicationTests.ReplicationHostTests.Node] {
+        func boot() async throws -> [ReplicationTests.ReplicationHostTests.Node] {
             let links = LocalLinks()
             var nodes: [ReplicationTests.ReplicationHostTests.Node] = []
             for id in voters.sorted() {
@@ -156,32 +156,32 @@ import Testing
                 let log = try SegmentGroupLog(directory: "/data/g5", fileSystem: fileSystems[id]!, limits: .standard, clock: SystemClock())
                 let added = Outcome<Bool>()
                 host.addGroup(group, log: log, stateMachine: machine, bootstrap: Configuration(voters: voters)) { added.set((try? $0.get()) != nil) }
-                #expect(added.wait() == true)
+                #expect(await added.wait() == true)
                 nodes.append(.init(host: host, machines: [group: machine]))
             }
             return nodes
         }
 
         var committed: [[UInt8]] = []
-        let first = try boot()
-        #expect(eventually { ReplicationHostTests.leader(of: group, in: first) != nil })
+        let first = try await boot()
+        #expect(await eventually { ReplicationHostTests.leader(of: group, in: first) != nil })
         let leader = try #require(ReplicationHostTests.leader(of: group, in: first))
         for i in 0..<30 {
             let data = Array("v\(i)".utf8)
-            if case .success = ReplicationHostTests.propose(data, to: group, on: leader) { committed.append(data) }
+            if case .success = await ReplicationHostTests.propose(data, to: group, on: leader) { committed.append(data) }
         }
         #expect(committed.count == 30)
         first.forEach { $0.host.stop() }
 
-        let second = try boot()
+        let second = try await boot()
         defer { second.forEach { $0.host.stop() } }
-        #expect(eventually { ReplicationHostTests.leader(of: group, in: second) != nil })
+        #expect(await eventually { ReplicationHostTests.leader(of: group, in: second) != nil })
         let newLeader = try #require(ReplicationHostTests.leader(of: group, in: second))
         let more = Array("after-restart".utf8)
-        if case .success = ReplicationHostTests.propose(more, to: group, on: newLeader) { committed.append(more) }
+        if case .success = await ReplicationHostTests.propose(more, to: group, on: newLeader) { committed.append(more) }
         #expect(committed.count == 31)
         for node in second {
-            #expect(eventually { node.machines[group]!.payloads == committed }, "node \(node.host.nodeID) re-applies the whole committed log")
+            #expect(await eventually { node.machines[group]!.payloads == committed }, "node \(node.host.nodeID) re-applies the whole committed log")
         }
     }
 }

@@ -34,7 +34,7 @@ extension BrokerAPI {
             let body = try RequestJSON.object(request, limits: limits)
             var parsed = try ProduceRequest.parse(body, partitions: topic.partitions.count, roundRobinStart: nextRoundRobin(), limits: limits)
             if let onlyPartition { parsed = parsed.forcing(partition: onlyPartition) }
-            let collector = OffsetCollector(count: parsed.items.count, responder: responder)
+            let collector = OffsetCollector(positions: parsed.items.map(\.position), responder: responder)
             for (partition, items) in Dictionary(grouping: parsed.items, by: \.partition).sorted(by: { $0.key < $1.key }) {
                 produce(items, to: topic, partition: partition, producer: parsed.producer, original: request, collector: collector)
             }
@@ -102,13 +102,17 @@ extension BrokerAPI {
 final class OffsetCollector: @unchecked Sendable {
     private let lock = ConditionMutex()
     private var offsets: [(partition: Int, offset: Offset)?]
+    /// Where each record's answer goes: records carry their position in the original request
+    /// (a forwarded share keeps the positions of the request it came from).
+    private let slotOfPosition: [Int: Int]
     private var remaining: Int
     private var failed = false
     private let responder: HTTPResponder
 
-    init(count: Int, responder: HTTPResponder) {
-        self.offsets = Array(repeating: nil, count: count)
-        self.remaining = count
+    init(positions: [Int], responder: HTTPResponder) {
+        self.offsets = Array(repeating: nil, count: positions.count)
+        self.slotOfPosition = Dictionary(positions.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        self.remaining = positions.count
         self.responder = responder
     }
 
@@ -120,8 +124,9 @@ final class OffsetCollector: @unchecked Sendable {
                 failed = true
                 return HTTPResponse(error: error)
             case .success(let items):
-                for item in items where offsets[item.position] == nil {
-                    offsets[item.position] = (item.partition, item.offset)
+                for item in items {
+                    guard let slot = slotOfPosition[item.position], offsets[slot] == nil else { continue }
+                    offsets[slot] = (item.partition, item.offset)
                     remaining -= 1
                 }
                 return remaining == 0 ? render() : nil

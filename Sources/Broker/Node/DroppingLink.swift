@@ -1,4 +1,5 @@
 import MOMCore
+import Transport
 import Replication
 import SystemIO
 
@@ -24,8 +25,30 @@ extension NodeServer {
 }
 
 extension NodeServer {
-    /// The TCP transport between nodes.
+    /// The TCP transport between nodes: one connection per node pair for every group.
     static func tcpLink(_ config: NodeConfig, _ host: ReplicationHost) throws -> (link: any PeerLink, stop: @Sendable () -> Void, updatePeers: @Sendable ([NodeID: SocketAddress]) -> Void) {
-        throw NodeConfig.Invalid(message: "cluster mode needs the TCP transport, which this build does not include yet")
+        var configuration = TCPTransportConfiguration(localNode: config.nodeID, clusterID: config.clusterID, listenAddress: config.raftListen)
+        configuration.limits = .standard
+        let transport = TCPTransport(configuration: configuration)
+        try transport.start { from, envelopes in
+            for envelope in envelopes { host.receive(from: from, group: envelope.group, payload: envelope.payload) }
+        }
+        let localNode = config.nodeID
+        return (TransportLink(transport: transport), { transport.stop() }, { peers in
+            transport.updatePeers(peers.filter { $0.key != localNode })
+        })
+    }
+}
+
+/// Sends the host's payloads over the transport; heartbeat batches take the control lane so they
+/// never wait behind a backlog of appends.
+final class TransportLink: PeerLink, @unchecked Sendable {
+    let transport: TCPTransport
+
+    init(transport: TCPTransport) { self.transport = transport }
+
+    func send(to peer: NodeID, group: GroupID, payload: [UInt8]) {
+        let priority: SendPriority = group == HeartbeatBatch.channel ? .control : .normal
+        _ = transport.send([Envelope(group: group, payload: payload)], to: peer, priority: priority)
     }
 }

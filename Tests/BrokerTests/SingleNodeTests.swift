@@ -14,7 +14,7 @@ import Testing
         func send(to peer: NodeID, group: GroupID, payload: [UInt8]) {}
     }
 
-    static func startNode() async throws -> (BrokerNode, Router) {
+    static func startNode(gate: AuthGate = AuthGate(verifier: nil), loginWorker: LoginWorker? = nil) async throws -> (BrokerNode, Router) {
         let config = try NodeConfig.parse(arguments: [
             "--node-id", "1", "--data-dir", "/nonexistent", "--http-listen", "127.0.0.1:1", "--raft-listen", "127.0.0.1:2", "--tick-ms", "10",
         ])
@@ -22,12 +22,13 @@ import Testing
             config: config, coordinator: InMemoryCoordinator(), link: NullLink(), logFactory: MemoryGroupLogFactory(),
             clock: SystemClock(), limits: .standard, randomSeed: 1)
         try await node.start()
-        let api = BrokerAPI(node: node, forwarder: Forwarder(pool: HTTPClientPool(threadCount: 1), peers: node.peers))
+        let api = BrokerAPI(node: node, forwarder: Forwarder(pool: HTTPClientPool(threadCount: 1), peers: node.peers), gate: gate, loginWorker: loginWorker)
         return (node, api.makeRouter())
     }
 
-    static func call(_ router: Router, _ method: HTTPMethod, _ target: String, _ body: String? = nil) -> (Int, JSONValue?) {
+    static func call(_ router: Router, _ method: HTTPMethod, _ target: String, _ body: String? = nil, token: String? = nil) -> (Int, JSONValue?) {
         var headers = HTTPHeaders()
+        if let token { headers.set(name: "Authorization", value: "Bearer \(token)") }
         if body != nil { headers.set(name: "Content-Type", value: "application/json") }
         let request = HTTPRequest(method: method, target: target, headers: headers, body: Array((body ?? "").utf8))
         guard let response = router.respond(to: request, timeoutMilliseconds: 10_000) else { return (0, nil) }

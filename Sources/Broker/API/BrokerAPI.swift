@@ -1,3 +1,4 @@
+import Auth
 import HTTPServer
 import MOMCore
 import Replication
@@ -9,16 +10,21 @@ final class BrokerAPI: @unchecked Sendable {
     let node: BrokerNode
     let limits: Limits
     let forwarder: Forwarder
+    let gate: AuthGate
+    let loginWorker: LoginWorker?
     private let roundRobin = ConditionCounter()
 
-    init(node: BrokerNode, forwarder: Forwarder) {
+    init(node: BrokerNode, forwarder: Forwarder, gate: AuthGate, loginWorker: LoginWorker?) {
         self.node = node
         self.limits = node.limits
         self.forwarder = forwarder
+        self.gate = gate
+        self.loginWorker = loginWorker
     }
 
     func makeRouter() -> Router {
         var router = Router()
+        registerAuth(&router)
         registerOperations(&router)
         registerTopicAdmin(&router)
         registerRecords(&router)

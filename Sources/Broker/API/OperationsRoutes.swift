@@ -1,3 +1,4 @@
+import Auth
 import HTTPServer
 import MOMCore
 import Replication
@@ -13,7 +14,7 @@ extension BrokerAPI {
             writer.endObject()
             return .json(bytes: writer.bytes)
         }
-        router.add(.get, "/v1/cluster") { _ in .json(bytes: self.clusterJSON()) }
+        router.add(.get, "/v1/cluster", action: .viewCluster, gate: gate) { _, responder in responder.send(.json(bytes: self.clusterJSON())) }
     }
 
     /// Nodes with their addresses and liveness, and every group hosted here with its leader,

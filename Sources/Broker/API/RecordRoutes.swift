@@ -1,3 +1,4 @@
+import Auth
 import HTTPServer
 import MOMCore
 import Raft
@@ -7,14 +8,14 @@ import SystemIO
 /// Produce (`POST …/records`) and fetch-by-offset (`GET …/partitions/{p}/records`).
 extension BrokerAPI {
     func registerRecords(_ router: inout Router) {
-        router.addDeferred(.post, "/v1/topics/{t}/records") { request, responder in self.produce(request, responder, onlyPartition: nil) }
-        router.addDeferred(.post, "/v1/topics/{t}/partitions/{p}/records") { request, responder in
+        router.add(.post, "/v1/topics/{t}/records", action: .publish, gate: gate) { request, responder in self.produce(request, responder, onlyPartition: nil) }
+        router.add(.post, "/v1/topics/{t}/partitions/{p}/records", action: .publish, gate: gate) { request, responder in
             guard let partition = request.pathParameter("p").flatMap(Int.init) else {
                 return _ = responder.send(error: HTTPError.badRequest("partition must be a number"))
             }
             self.produce(request, responder, onlyPartition: partition)
         }
-        router.addDeferred(.get, "/v1/topics/{t}/partitions/{p}/records") { request, responder in self.fetch(request, responder) }
+        router.add(.get, "/v1/topics/{t}/partitions/{p}/records", action: .read, gate: gate) { request, responder in self.fetch(request, responder) }
     }
 
     private func topicOrError(_ request: HTTPRequest) throws(HTTPError) -> TopicConfig {

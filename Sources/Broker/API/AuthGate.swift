@@ -19,7 +19,7 @@ struct AuthGate: Sendable {
         } catch {
             var headers = HTTPHeaders()
             headers.set(name: "WWW-Authenticate", value: "Bearer realm=\"mom\"")
-            throw HTTPError(.unauthorized, code: error.code, message: "\(error); log in with POST /v1/auth/token", headers: headers)
+            throw HTTPError(.unauthorized, code: error.code, message: "\(error)", headers: headers)
         }
         guard authorize(claims.role, action) else {
             throw .forbidden("role '\(claims.role.rawValue)' may not \(action); ask an admin for a role that may")

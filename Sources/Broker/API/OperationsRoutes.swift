@@ -11,6 +11,9 @@ extension BrokerAPI {
             writer.beginObject()
             writer.field("status", "ok")
             writer.field("node_id", self.node.config.nodeID.rawValue)
+            // Where the catalog is led from, as this node knows it: readiness probes wait for it.
+            writer.key("meta_leader")
+            if let leader = self.node.host.status(of: MetaStateMachine.group)?.leader { writer.unsigned(leader.rawValue) } else { writer.null() }
             writer.endObject()
             return .json(bytes: writer.bytes)
         }

@@ -13,6 +13,8 @@ final class BrokerAPI: @unchecked Sendable {
     let gate: AuthGate
     let loginWorker: LoginWorker?
     private let roundRobin = ConditionCounter()
+    /// How long a request for a leaderless partition waits for an election before it gives up.
+    let leaderWaitMilliseconds: UInt64 = 3_000
 
     init(node: BrokerNode, forwarder: Forwarder, gate: AuthGate, loginWorker: LoginWorker?) {
         self.node = node
@@ -33,6 +35,22 @@ final class BrokerAPI: @unchecked Sendable {
 
     /// The next round-robin start for keyless records.
     func nextRoundRobin() -> Int { roundRobin.next() }
+
+    /// Waits (bounded, without blocking a thread) until `group` has a known leader here; nil on
+    /// timeout or when the group is not hosted here. New partitions and failovers take a moment.
+    /// A group this node replicates but has not started yet counts as leaderless.
+    func awaitLeader(of group: GroupID, timeoutMilliseconds: UInt64) async -> NodeID? {
+        let clock = SystemClock()
+        let deadline = clock.monotonicNanoseconds() + timeoutMilliseconds * 1_000_000
+        let replicatedHere = node.meta.current.group(group)?.replicas.contains(node.config.nodeID) ?? false
+        while true {
+            let status = node.host.status(of: group)
+            if status == nil && !replicatedHere { return nil }
+            if let leader = status?.leader { return leader }
+            if clock.monotonicNanoseconds() >= deadline { return nil }
+            try? await Task.sleep(nanoseconds: 10_000_000)
+        }
+    }
 
     /// Returns the `__meta` leader when it is this node; otherwise forwards (or answers 503) and
     /// returns nil.

@@ -53,10 +53,39 @@ extension BrokerAPI {
         let placement = topic.partitions[partition]
         let status = node.host.status(of: placement.group)
         if status?.role == .leader {
-            node.appendLocally(items, group: placement.group, producer: producer) { result in
-                collector.deliver(result.map { offsets in zip(items, offsets).map { ($0.position, partition, $1) } })
+            appendLocally(items, placement: placement, partition: partition, producer: producer, collector: collector)
+            return
+        }
+        if status != nil && status?.leader == nil {
+            // Hosted here but leaderless for now (a new partition, a failover): wait a moment
+            // for the election rather than bouncing the request between followers.
+            Task {
+                _ = await self.awaitLeader(of: placement.group, timeoutMilliseconds: self.leaderWaitMilliseconds)
+                self.produceElsewhere(items, to: topic, partition: partition, producer: producer, original: original, collector: collector)
             }
             return
+        }
+        produceElsewhere(items, to: topic, partition: partition, producer: producer, original: original, collector: collector)
+    }
+
+    private func appendLocally(
+        _ items: [ProduceRequest.Item], placement: PartitionPlacement, partition: Int, producer: (id: UInt64, sequence: UInt64)?,
+        collector: OffsetCollector
+    ) {
+        node.appendLocally(items, group: placement.group, producer: producer) { result in
+            collector.deliver(result.map { offsets in zip(items, offsets).map { ($0.position, partition, $1) } })
+        }
+    }
+
+    /// Writes through the leader this node knows, or a replica that may know it.
+    private func produceElsewhere(
+        _ items: [ProduceRequest.Item], to topic: TopicConfig, partition: Int, producer: (id: UInt64, sequence: UInt64)?,
+        original: HTTPRequest, collector: OffsetCollector
+    ) {
+        let placement = topic.partitions[partition]
+        let status = node.host.status(of: placement.group)
+        if status?.role == .leader {
+            return appendLocally(items, placement: placement, partition: partition, producer: producer, collector: collector)
         }
         let target = status?.leader ?? placement.replicas.first { $0 != node.config.nodeID }
         guard let target, target != node.config.nodeID else {

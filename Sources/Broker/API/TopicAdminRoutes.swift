@@ -38,10 +38,18 @@ extension BrokerAPI {
                 name: name, partitions: partitions, replicationFactor: factor,
                 retentionMilliseconds: retentionMilliseconds, retentionBytes: retentionBytes, replicas: replicas))
             try catalog.validate(command)
-            proposeCatalog(command, request: request, responder: responder) { _ in
-                let topic = self.node.meta.current.topic(name)
-                return HTTPResponse.json(.created, bytes: self.topicJSON(name: name, topic: topic))
+            // Answer once the new partitions hosted here have leaders (bounded), so the next
+            // request — a produce — finds them ready.
+            let deferred = HTTPResponder { response in
+                guard response.status.code == 201, let topic = self.node.meta.current.topic(name) else { return _ = responder.send(response) }
+                Task {
+                    for placement in topic.partitions {
+                        _ = await self.awaitLeader(of: placement.group, timeoutMilliseconds: self.leaderWaitMilliseconds)
+                    }
+                    responder.send(.json(.created, bytes: self.topicJSON(name: name, topic: topic)))
+                }
             }
+            proposeCatalog(command, request: request, responder: deferred) { _ in HTTPResponse(status: .created) }
         } catch let error as ModelError {
             responder.send(error: error.httpError)
         } catch {

@@ -27,7 +27,7 @@ import Testing
     }
 
     /// Calls the router in process and awaits the (possibly deferred) response without
-    /// blocking a thread; gives up after ~10 s with status 0.
+    /// blocking a thread; gives up after ~30 s with status 0.
     static func call(_ router: Router, _ method: HTTPMethod, _ target: String, _ body: String? = nil, token: String? = nil) async -> (Int, JSONValue?) {
         var headers = HTTPHeaders()
         if let token { headers.set(name: "Authorization", value: "Bearer \(token)") }
@@ -35,7 +35,7 @@ import Testing
         let request = HTTPRequest(method: method, target: target, headers: headers, body: Array((body ?? "").utf8))
         let box = ResponseSlot()
         router.handle(request, responder: HTTPResponder { box.put($0) })
-        guard let response = await box.take(timeoutMilliseconds: 10_000) else { return (0, nil) }
+        guard let response = await box.take(timeoutMilliseconds: 30_000) else { return (0, nil) }
         return (response.status.code, try? JSONValue(parsing: response.body))
     }
 
@@ -44,10 +44,10 @@ import Testing
         await waitUntil { node.host.status(of: MetaStateMachine.group)?.role == .leader }
     }
 
-    /// Polls without blocking a cooperative-pool thread, up to ~10 s.
+    /// Polls without blocking a cooperative-pool thread, up to ~30 s.
     static func waitUntil(_ condition: () -> Bool) async -> Bool {
         let clock = SystemClock()
-        let deadline = clock.monotonicNanoseconds() + 10_000_000_000
+        let deadline = clock.monotonicNanoseconds() + 30_000_000_000
         while clock.monotonicNanoseconds() < deadline {
             if condition() { return true }
             try? await Task.sleep(nanoseconds: 10_000_000)

@@ -36,19 +36,12 @@ final class BrokerAPI: @unchecked Sendable {
     /// The next round-robin start for keyless records.
     func nextRoundRobin() -> Int { roundRobin.next() }
 
-    /// Waits (bounded, without blocking a thread) until `group` has a known leader here; nil on
-    /// timeout or when the group is not hosted here. New partitions and failovers take a moment.
-    /// A group this node replicates but has not started yet counts as leaderless.
-    func awaitLeader(of group: GroupID, timeoutMilliseconds: UInt64) async -> NodeID? {
-        let clock = SystemClock()
-        let deadline = clock.monotonicNanoseconds() + timeoutMilliseconds * 1_000_000
-        let replicatedHere = node.meta.current.group(group)?.replicas.contains(node.config.nodeID) ?? false
-        while true {
-            let status = node.host.status(of: group)
-            if status == nil && !replicatedHere { return nil }
-            if let leader = status?.leader { return leader }
-            if clock.monotonicNanoseconds() >= deadline { return nil }
-            try? await Task.sleep(nanoseconds: 10_000_000)
+    /// Calls `completion` (on the replication loop) once every group in `groups` has a known
+    /// leader here, or their waits ran out (bounded). New partitions and failovers take a moment.
+    func awaitLeaders(of groups: [GroupID], timeoutMilliseconds: UInt64, completion: @escaping @Sendable () -> Void) {
+        guard let first = groups.first else { return completion() }
+        node.host.waitForLeader(first, timeoutMilliseconds: timeoutMilliseconds) { [self] _ in
+            awaitLeaders(of: Array(groups.dropFirst()), timeoutMilliseconds: timeoutMilliseconds, completion: completion)
         }
     }
 

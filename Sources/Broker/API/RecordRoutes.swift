@@ -59,8 +59,7 @@ extension BrokerAPI {
         if status != nil && status?.leader == nil {
             // Hosted here but leaderless for now (a new partition, a failover): wait a moment
             // for the election rather than bouncing the request between followers.
-            Task {
-                _ = await self.awaitLeader(of: placement.group, timeoutMilliseconds: self.leaderWaitMilliseconds)
+            awaitLeaders(of: [placement.group], timeoutMilliseconds: leaderWaitMilliseconds) {
                 self.produceElsewhere(items, to: topic, partition: partition, producer: producer, original: original, collector: collector)
             }
             return

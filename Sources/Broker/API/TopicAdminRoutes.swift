@@ -42,10 +42,8 @@ extension BrokerAPI {
             // request — a produce — finds them ready.
             let deferred = HTTPResponder { response in
                 guard response.status.code == 201, let topic = self.node.meta.current.topic(name) else { return _ = responder.send(response) }
-                Task {
-                    for placement in topic.partitions {
-                        _ = await self.awaitLeader(of: placement.group, timeoutMilliseconds: self.leaderWaitMilliseconds)
-                    }
+                let hostedHere = topic.partitions.filter { $0.replicas.contains(self.node.config.nodeID) }.map(\.group)
+                self.awaitLeaders(of: hostedHere, timeoutMilliseconds: self.leaderWaitMilliseconds) {
                     responder.send(.json(.created, bytes: self.topicJSON(name: name, topic: topic)))
                 }
             }

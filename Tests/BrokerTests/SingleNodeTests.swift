@@ -145,3 +145,30 @@ final class ResponseSlot: @unchecked Sendable {
         return lock.withLock { response }
     }
 }
+
+@Suite struct MembershipReconcilerTests {
+    /// The `__meta` leader writes every group's replica set to the coordinator, and fixes a
+    /// record that disagrees with the catalog by compare-and-set.
+    @Test func catalogGroupsReachTheCoordinator() async throws {
+        let (node, router) = try await SingleNodeTests.startNode()
+        #expect(await SingleNodeTests.waitForMeta(node))
+        #expect(await SingleNodeTests.call(router, .post, "/v1/topics", #"{"name":"z","partitions":2}"#).0 == 201)
+        let catalogGroups = node.meta.current.groups.map(\.group)
+        #expect(catalogGroups.count == 2)
+        await MembershipReconciler.reconcile(node)
+        let recorded = try await node.coordinator.groups()
+        #expect(Set(recorded) == Set(catalogGroups + [GroupID(0)]))
+        for group in catalogGroups {
+            #expect(try await node.coordinator.membership(of: group).membership.replicas == [NodeID(1)])
+        }
+        // A record that drifted (a crash, an operator) is put back by the next pass.
+        let drifted = try await node.coordinator.membership(of: catalogGroups[0])
+        _ = try await node.coordinator.compareAndSetMembership(
+            GroupMembership(replicas: [NodeID(9)], epoch: drifted.membership.epoch + 1), for: catalogGroups[0], expectedVersion: drifted.version)
+        await MembershipReconciler.reconcile(node)
+        let repaired = try await node.coordinator.membership(of: catalogGroups[0])
+        #expect(repaired.membership.replicas == [NodeID(1)])
+        #expect(repaired.membership.epoch == drifted.membership.epoch + 2)
+        await node.stop()
+    }
+}

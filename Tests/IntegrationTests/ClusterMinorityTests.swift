@@ -3,11 +3,13 @@ import Testing
 
 /// A node cut off from the majority.
 extension ClusterTests {
-    /// Two of three nodes are killed: the remaining node must answer a produce with 503 (no
-    /// quorum, or outcome unknown) and never acknowledge it. Once the two return, the cluster
-    /// serves again: the same request (same producer sequence) is acknowledged, exactly once,
-    /// and every acknowledged record is on every node.
-    @Test func minorityNodeRefusesWritesAndTheClusterRecovers() async throws {
+    /// Two of three nodes are killed (SIGKILL, later restarted) or paused (SIGSTOP, later
+    /// SIGCONT: their sockets stay open but nothing answers): the remaining node must answer a
+    /// produce with 503 (no quorum, or outcome unknown) and never acknowledge it. Once the two
+    /// return, the cluster serves again: the same request (same producer sequence) is
+    /// acknowledged, exactly once, and every acknowledged record is on every node.
+    @Test(arguments: [Fault.kill, Fault.pause])
+    func minorityNodeRefusesWritesAndTheClusterRecovers(fault: Fault) async throws {
         try await TestCluster.run { cluster in
             let topic = "audit"
             try await Admin.createTopic(topic, partitions: 1, via: cluster.node(1))
@@ -20,7 +22,12 @@ extension ClusterTests {
             // Keep the leader as the lone node: it is the one that could wrongly ack on its own.
             let lone = cluster.node(leaders[0])
             let others = cluster.nodes.filter { $0.id != lone.id }
-            for node in others { await cluster.kill(node.id) }
+            for node in others {
+                switch fault {
+                case .kill: await cluster.kill(node.id)
+                case .pause: cluster.pause(node.id)
+                }
+            }
 
             let sequence = producer.reserveSequence()
             let values = (0..<20).map { Self.value(request: 99, index: $0) }
@@ -38,10 +45,15 @@ extension ClusterTests {
                 }
                 try await Task.sleep(for: .milliseconds(200))
             }
-            print("lone node \(lone.id) answered: \(answers)")
+            print("\(fault): lone node \(lone.id) answered: \(answers)")
             #expect(refusals >= 3, "node \(lone.id) alone should answer 503; answers: \(answers)")
 
-            for node in others { try cluster.start(node.id) }
+            for node in others {
+                switch fault {
+                case .kill: try cluster.start(node.id)
+                case .pause: cluster.resume(node.id)
+                }
+            }
             for node in others { try await cluster.waitHealthy(node.id, timeoutMilliseconds: 30_000) }
             // The refused request, retried with its sequence, now succeeds (once).
             let offsets = try await producer.produce(values, partition: 0, via: cluster.nodes, sequence: sequence)
@@ -65,4 +77,14 @@ extension ClusterTests {
             #expect(counts[value] == 1, "'\(value)' appears \(counts[value] ?? 0) times on node \(node.id)")
         }
     }
+}
+
+/// How a test takes nodes away.
+enum Fault: String, Sendable, CustomStringConvertible {
+    /// SIGKILL; brought back by starting the node again on its data directory.
+    case kill
+    /// SIGSTOP; brought back by SIGCONT.
+    case pause
+
+    var description: String { rawValue }
 }

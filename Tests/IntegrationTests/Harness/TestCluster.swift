@@ -147,6 +147,12 @@ final class TestCluster: @unchecked Sendable {
         node(id).client.disconnect()
     }
 
+    /// SIGSTOP: the process freezes with its sockets open (peers see silence, not refusal).
+    func pause(_ id: Int) { node(id).process?.send(SIGSTOP) }
+
+    /// SIGCONT after `pause`.
+    func resume(_ id: Int) { node(id).process?.send(SIGCONT) }
+
     /// SIGTERM: graceful stop (leadership handed over); SIGKILL after 20 s.
     func stop(_ id: Int) async {
         await node(id).process?.terminate(graceMilliseconds: 20_000)

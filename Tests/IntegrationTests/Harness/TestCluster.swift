@@ -17,8 +17,10 @@ enum IntegrationEnvironment {
         try #require(zookeeper, "MOM_REQUIRE_ZOOKEEPER=1 but MOM_TEST_ZOOKEEPER is not set; run scripts/test")
     }
 
-    /// The already-built `momd` next to this test binary (`.build/<config>/momd`).
+    /// The already-built `momd` next to this test binary (`.build/<config>/momd`), or the one
+    /// MOM_IT_MOMD names (e.g. a release build, to measure).
     static func momdPath() -> String? {
+        if let chosen = ProcessInfo.processInfo.environment["MOM_IT_MOMD"] { return access(chosen, X_OK) == 0 ? chosen : nil }
         var buffer = [CChar](repeating: 0, count: 4096)
         let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
         var candidates: [String] = []

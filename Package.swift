@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "SystemIO"]),
         .testTarget(name: "AuthTests", dependencies: ["Auth"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Raft", "SystemIO"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["MOMCore", "SystemIO", "SegmentLog"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["MOMCore", "SystemIO", "SegmentLog", "HTTPServer"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "SystemIO"]),
     ],

@@ -21,7 +21,7 @@ extension BrokerAPI {
     private func topicOrError(_ request: HTTPRequest) throws(HTTPError) -> TopicConfig {
         let name = request.pathParameter("t") ?? ""
         guard let topic = node.meta.current.topic(name) else {
-            throw .notFound("topic '\(name)' does not exist; create it with POST /v1/topics")
+            throw node.missing(.notFound("topic '\(name)' does not exist; create it with POST /v1/topics"))
         }
         return topic
     }

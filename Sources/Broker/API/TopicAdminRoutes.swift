@@ -75,7 +75,7 @@ extension BrokerAPI {
     private func describeTopic(_ request: HTTPRequest, _ responder: HTTPResponder) {
         let name = request.pathParameter("t") ?? ""
         guard let topic = node.meta.current.topic(name) else {
-            responder.send(error: HTTPError.notFound("topic '\(name)' does not exist; create it with POST /v1/topics"))
+            responder.send(error: node.missing(.notFound("topic '\(name)' does not exist; create it with POST /v1/topics")))
             return
         }
         responder.send(.json(bytes: topicJSON(name: name, topic: topic)))

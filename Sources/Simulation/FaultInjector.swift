@@ -1,0 +1,118 @@
+import MOMCore
+import Raft
+
+/// Drives a `SimulatedCluster` through one `FaultSchedule`: clients, crashes, partitions,
+/// transfers, compaction and membership changes during the fault phase; then heals everything
+/// and checks liveness.
+struct FaultInjector {
+    let cluster: SimulatedCluster
+    let schedule: FaultSchedule
+    let options: SimulationOptions
+    private var partitionEndTick: UInt64 = 0
+    private var nextProposalID: UInt64 = 1
+    /// Liveness markers use ids from here, apart from client proposals.
+    static let markerIDBase: UInt64 = 1 << 62
+
+    init(cluster: SimulatedCluster, schedule: FaultSchedule, options: SimulationOptions) {
+        self.cluster = cluster
+        self.schedule = schedule
+        self.options = options
+    }
+
+    mutating func runFaultPhase() throws {
+        while cluster.now < options.faultTicks {
+            injectFaults()
+            try cluster.tick(crashPerMil: schedule.crashInReadyPerMil, downTicksMax: schedule.downTicksMax)
+            if cluster.now % options.logCheckIntervalTicks == 0 { cluster.checkLogs() }
+            if cluster.firstViolation != nil { return }
+        }
+    }
+
+    private mutating func injectFaults() {
+        if cluster.chance(schedule.proposalPercent, in: 100) {
+            for _ in 0...cluster.draw(below: 3) {
+                cluster.propose(ClientProposal(id: nextProposalID).encoded())
+                nextProposalID += 1
+            }
+        }
+        if cluster.isPartitioned {
+            if cluster.now >= partitionEndTick { cluster.healNetwork() }
+        } else if cluster.chance(schedule.partitionPerMil, in: 1000) {
+            cluster.partition(sides: drawPartition())
+            partitionEndTick = cluster.now + 1 + cluster.draw(below: schedule.partitionTicksMax)
+        }
+        if cluster.chance(schedule.crashPerMil, in: 1000), let target = drawTarget() {
+            cluster.crash(target, downTicksMax: schedule.downTicksMax)
+        }
+        if cluster.chance(schedule.transferPerMil, in: 1000) {
+            cluster.transferLeadership(to: randomNode())
+        }
+        if cluster.chance(schedule.compactionPerMil, in: 1000) {
+            cluster.compact(randomNode(), gap: schedule.compactionGap)
+        }
+        if cluster.chance(schedule.membershipPerMil, in: 1000) {
+            cluster.changeMembership(target: randomNode(), votersMin: 3)
+        }
+    }
+
+    private func randomNode() -> NodeID {
+        cluster.ids[Int(cluster.draw(below: UInt64(cluster.ids.count)))]
+    }
+
+    /// The leader (with `leaderTargetPercent` chance, if there is one) or a random live node.
+    private func drawTarget() -> NodeID? {
+        if let leader = cluster.leader, cluster.chance(schedule.leaderTargetPercent, in: 100) { return leader }
+        let live = cluster.ids.filter { cluster.isUp($0) }
+        return live.isEmpty ? nil : live[Int(cluster.draw(below: UInt64(live.count)))]
+    }
+
+    /// Either the leader (or one node) alone, or a random split.
+    private func drawPartition() -> [Int] {
+        let count = cluster.ids.count
+        if let target = drawTarget(), cluster.chance(1, in: 2) {
+            return cluster.ids.map { $0 == target ? 1 : 0 }
+        }
+        return (0..<count).map { _ in Int(cluster.draw(below: 2)) }
+    }
+
+    /// Heals the network, restarts every node, stops faults, and waits for a leader and for a
+    /// fresh proposal to be applied on every node. Returns the ticks it took.
+    mutating func runLivenessPhase() throws -> UInt64? {
+        cluster.healNetwork()
+        cluster.setNetworkFaults(.reliable)
+        try cluster.restartAll()
+        let healTick = cluster.now
+        var leaderTick: UInt64?
+        var markers: [UInt64] = []
+        var nextMarkerTick = healTick
+        while cluster.now < healTick + options.livenessTicksMax {
+            try cluster.tick()
+            if cluster.firstViolation != nil { return nil }
+            guard cluster.leader != nil else { continue }
+            if leaderTick == nil { leaderTick = cluster.now }
+            if cluster.now >= nextMarkerTick {
+                // A marker can be lost with a deposed leader: propose a fresh one now and then.
+                let id = FaultInjector.markerIDBase + UInt64(markers.count)
+                if cluster.propose(ClientProposal(id: id).encoded()) { markers.append(id) }
+                nextMarkerTick = cluster.now + UInt64(2 * options.electionTicks)
+            }
+            if markers.contains(where: { appliedEverywhere(marker: $0) }) {
+                cluster.checkLogs()
+                guard let leaderTick, leaderTick - healTick <= options.leaderTicksMax else {
+                    cluster.failLiveness("no leader within \(options.leaderTicksMax) ticks of healing (first at \(leaderTick.map { $0 - healTick } ?? 0))")
+                    return nil
+                }
+                return cluster.now - healTick
+            }
+        }
+        cluster.failLiveness(leaderTick == nil
+            ? "no leader within \(options.livenessTicksMax) ticks of healing"
+            : "no proposal applied on every node within \(options.livenessTicksMax) ticks of healing (\(markers.count) markers proposed)")
+        return nil
+    }
+
+    private func appliedEverywhere(marker: UInt64) -> Bool {
+        guard let index = cluster.checker.committedIndex(ofProposal: marker) else { return false }
+        return cluster.ids.allSatisfy { cluster.appliedIndex(of: $0) >= index }
+    }
+}

@@ -10,6 +10,10 @@ struct FaultInjector {
     let options: SimulationOptions
     private var partitionEndTick: UInt64 = 0
     private var nextProposalID: UInt64 = 1
+    /// The last leader seen, to notice elections.
+    private var lastLeaderTerm: Term?
+    /// A scheduled strike on a new leader: when, and whom.
+    private var strike: (tick: UInt64, target: NodeID)?
     /// Liveness markers use ids from here, apart from client proposals.
     static let markerIDBase: UInt64 = 1 << 62
 
@@ -20,6 +24,8 @@ struct FaultInjector {
     }
 
     mutating func runFaultPhase() throws {
+        cluster.leaderCommitCrashPercent = schedule.commitCrashPercent
+        defer { cluster.leaderCommitCrashPercent = 0 }
         while cluster.now < options.faultTicks {
             injectFaults()
             try cluster.tick(crashPerMil: schedule.crashInReadyPerMil, downTicksMax: schedule.downTicksMax)
@@ -44,6 +50,7 @@ struct FaultInjector {
         if cluster.chance(schedule.crashPerMil, in: 1000), let target = drawTarget() {
             cluster.crash(target, downTicksMax: schedule.downTicksMax)
         }
+        strikeNewLeaders()
         if cluster.chance(schedule.transferPerMil, in: 1000) {
             cluster.transferLeadership(to: randomNode())
         }
@@ -52,6 +59,26 @@ struct FaultInjector {
         }
         if cluster.chance(schedule.membershipPerMil, in: 1000) {
             cluster.changeMembership(target: randomNode(), votersMin: 3)
+        }
+    }
+
+    /// Notices elections and, per the schedule, crashes or isolates the new leader a few ticks
+    /// later, before its no-op and proposals reach a majority.
+    private mutating func strikeNewLeaders() {
+        if let current = cluster.leaderAndTerm, current.term != lastLeaderTerm {
+            lastLeaderTerm = current.term
+            if cluster.chance(schedule.newLeaderStrikePercent, in: 100) {
+                strike = (cluster.now + cluster.draw(below: schedule.strikeDelayTicksMax + 1), current.leader)
+            }
+        }
+        guard let planned = strike, planned.tick <= cluster.now else { return }
+        strike = nil
+        guard cluster.isUp(planned.target) else { return }
+        if !cluster.chance(schedule.strikeIsolationPercent, in: 100) {
+            cluster.crash(planned.target, downTicksMax: schedule.downTicksMax)
+        } else {
+            cluster.partition(sides: cluster.ids.map { $0 == planned.target ? 1 : 0 })
+            partitionEndTick = cluster.now + 1 + cluster.draw(below: schedule.partitionTicksMax)
         }
     }
 

@@ -6,6 +6,13 @@ extension SimulatedCluster {
     /// Persist, sync when required, send, apply, advance, optionally crashing in between.
     func handleReady(_ node: SimulatedNode, raw: RawNode, crashAt crashPoint: CrashPoint?, downTicksMax: UInt64) throws {
         let ready = raw.ready()
+        var crashPoint = crashPoint
+        if node.leaderTerm != nil, let hardState = ready.hardState, hardState.commit > node.recordedCommit,
+           chance(leaderCommitCrashPercent, in: 100) {
+            // Before sending: the followers learn neither the new commit index nor the entries
+            // after it, yet the leader has decided that the entries are committed.
+            crashPoint = .afterSync
+        }
         node.storage.write(snapshot: ready.snapshot, entries: ready.entries, hardState: ready.hardState)
         recordCommitted(node, hardState: ready.hardState)
         if let term = node.leaderTerm, node.completenessCheckedTerm != term {

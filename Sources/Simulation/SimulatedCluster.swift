@@ -34,6 +34,9 @@ public final class SimulatedCluster {
     public private(set) var leadersElected = 0
     /// Inputs a node refused (messages from removed peers, malformed duplicates...).
     public private(set) var refusedMessages = 0
+    /// Chance (percent) that a leader crashes right after persisting, before sending, a Ready
+    /// that advanced its commit index; set by fault schedules, zero after healing.
+    public var leaderCommitCrashPercent: UInt64 = 0
     /// How many Ready rounds one `settle()` may run: a bound on every delivery loop.
     static let settleRoundsMax = 10_000
 
@@ -151,6 +154,12 @@ public final class SimulatedCluster {
             if best == nil || node.leaderTerm! > best!.leaderTerm! { best = node }
         }
         return best?.id
+    }
+
+    /// The leader and its term (see `leader`).
+    public var leaderAndTerm: (leader: NodeID, term: Term)? {
+        guard let leader else { return nil }
+        return (leader, nodes[position(of: leader)!].leaderTerm!)
     }
 
     /// Whether `id` is running.

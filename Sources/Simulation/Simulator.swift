@@ -75,6 +75,11 @@ public enum Simulator {
                 // Small windows, drawn per seed, so flow control, probing and batching are exercised.
                 $0.inflightMessagesMax = schedule.inflightMessagesMax
                 $0.messageBytesMax = schedule.messageBytesMax
+                $0.preVote = schedule.preVote
+                $0.checkQuorum = schedule.checkQuorum
+                // Bounds the backlog a leader accepts, so catching up after healing is bounded
+                // even with one-entry appends (and the limit itself is exercised).
+                $0.uncommittedBytesMax = 1024
             }
             var run = FaultInjector(cluster: cluster, schedule: schedule, options: options)
             try run.runFaultPhase()

@@ -43,7 +43,9 @@ public struct RaftConfig: Sendable {
     /// ReadIndex requests a node queues (waiting for its term's first commit, or a heartbeat round).
     public var pendingReadsMax: Int = 4096
     /// The index the application has already applied (restart); entries up to it are not
-    /// handed out again. Zero means "from the log start".
+    /// handed out again. Zero means "from the log start". The configuration that storage's
+    /// `initialState()` returns must be the one in force at this index, since config changes
+    /// up to it are not replayed.
     public var applied: LogIndex = .zero
     /// TEST-ONLY; see `PlantedBugs`.
     public var plantedBugs: PlantedBugs = []

@@ -58,6 +58,7 @@ extension RaftCore {
         }
         log.restore(snapshot)
         tracker.apply(metadata.configuration, next: log.lastIndex.next)
+        configurationIndex = metadata.index
         return true
     }
 }

@@ -205,7 +205,7 @@ extension RaftCore {
 
     private func answer(_ read: PendingRead) {
         if read.from == id {
-            readStates.append(ReadState(index: read.index, context: read.context))
+            publish(ReadState(index: read.index, context: read.context))
         } else {
             send(Message(kind: .readIndexResponse, from: id, to: read.from, index: read.index, context: read.context))
         }

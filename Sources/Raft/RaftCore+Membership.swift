@@ -3,7 +3,11 @@ import MOMCore
 /// Applying membership changes once the application has applied their entries (etcd's
 /// applyConfChange / switchToConfig).
 extension RaftCore {
-    func applyConfigChange(_ change: ConfigChange) {
+    /// Applies the change carried by the entry at `index`, unless the configuration already
+    /// reflects a later point (a snapshot installed while the entry was being applied).
+    func applyConfigChange(_ change: ConfigChange, at index: LogIndex) {
+        guard index > configurationIndex else { return }
+        configurationIndex = index
         let updated: Configuration
         do {
             updated = try ConfigChanger.apply(change, to: tracker.configuration)

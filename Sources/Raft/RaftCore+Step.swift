@@ -197,13 +197,13 @@ extension RaftCore {
         case .transferLeader:
             guard let leader else { return }
             // `from` names the transferee, so it is kept rather than stamped with our id.
-            messages.append(Message(kind: .transferLeader, from: message.from, to: leader))
+            enqueue(Message(kind: .transferLeader, from: message.from, to: leader))
         case .timeoutNow:
             // Our leader asks us to take over: campaign at once, skipping the pre-vote.
             startElection(transfer: true)
         case .readIndexResponse:
             guard !message.context.isEmpty else { return }
-            readStates.append(ReadState(index: message.index, context: message.context))
+            publish(ReadState(index: message.index, context: message.context))
         default:
             break
         }

@@ -34,6 +34,9 @@ final class RaftCore {
     /// The last index holding a config change this leader proposed; a new one waits until it is
     /// applied. Set to the no-op's index at election, which enforces the no-op rule.
     var pendingConfigIndex: LogIndex = .zero
+    /// The log index the tracker's configuration reflects: the snapshot's index, or the last
+    /// applied config change. Config changes at or below it are already included.
+    var configurationIndex: LogIndex = .zero
     /// Payload bytes a leader appended that are not yet committed and handed out.
     var uncommittedBytes = 0
     /// ReadIndex requests that arrived before this leader committed an entry of its term.
@@ -58,6 +61,8 @@ final class RaftCore {
             vote = hardState.vote
         }
         if config.applied > log.applied { log.applied(to: min(config.applied, log.committed)) }
+        // Storage's configuration is the one in force at the applied index (see RaftStorage).
+        configurationIndex = log.applied
         becomeFollower(term: term, leader: nil)
     }
 
@@ -220,7 +225,22 @@ final class RaftCore {
         default:
             message.term = term
         }
+        enqueue(message)
+    }
+
+    /// Outgoing messages wait here until the next `ready()`. Raft tolerates lost messages, so
+    /// a host that stops collecting Readies loses messages rather than exhausting memory.
+    static let outgoingMessagesMax = 1 << 16
+
+    func enqueue(_ message: Message) {
+        guard messages.count < RaftCore.outgoingMessagesMax else { return }
         messages.append(message)
+    }
+
+    /// Read answers wait here until the next `ready()`, bounded like the requests themselves.
+    func publish(_ state: ReadState) {
+        guard readStates.count < config.pendingReadsMax else { return }
+        readStates.append(state)
     }
 
     /// Appends to the leader's log; false when over the uncommitted-bytes limit.

@@ -63,7 +63,7 @@ extension RawNode {
                 guard let change = try? ConfigChange.decode(entry.data) else {
                     preconditionFailure("committed config change at \(entry.index) does not decode")
                 }
-                core.applyConfigChange(change)
+                core.applyConfigChange(change, at: entry.index)
             }
         }
         if !ready.entries.isEmpty { core.acknowledgeOwnAppend(upTo: core.log.stableLastIndex) }

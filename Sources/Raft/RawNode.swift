@@ -23,8 +23,9 @@ import MOMCore
 
 /// The thread-unsafe driver of one Raft node (etcd's rawnode.go).
 ///
-/// Inputs: `tick()`, `step(_:)`, `propose(_:)`, `proposeConfigChange(_:)`, `campaign()`,
-/// `transferLeadership(to:)`, `readIndex(context:)`. Output: a `Ready`, which the application
+/// Inputs: `tick()`, `step(_:)`, `propose(_:)`, `propose(contentsOf:)`,
+/// `proposeConfigChange(_:)`, `campaign()`, `transferLeadership(to:)`, `readIndex(context:)`,
+/// and the transport's `reportUnreachable(_:)` / `reportSnapshot(to:succeeded:)`. Output: a `Ready`, which the application
 /// persists, sends and applies, then hands back with `advance(_:)`. `ready()` and `advance(_:)`
 /// alternate strictly; inputs may arrive in between (their effects show in the next Ready).
 public final class RawNode {
@@ -71,6 +72,15 @@ public final class RawNode {
         try core.propose([Entry(term: core.term, index: .zero, kind: .normal, data: data)])
     }
 
+    /// Proposes several payloads as consecutive entries, sent in one append per follower:
+    /// the host's group commit should use this rather than one `propose` per payload. All or
+    /// none are accepted.
+    public func propose(contentsOf payloads: [[UInt8]]) throws {
+        guard core.role == .leader else { throw RaftError.notLeader(leader: core.leader) }
+        guard !payloads.isEmpty else { return }
+        try core.propose(payloads.map { Entry(term: core.term, index: .zero, kind: .normal, data: $0) })
+    }
+
     /// Proposes one membership change; it takes effect when the application has applied it
     /// (i.e. on `advance` of the Ready that hands it out).
     public func proposeConfigChange(_ change: ConfigChange) throws {
@@ -91,6 +101,7 @@ public final class RawNode {
     /// leader is known; proposals are refused while a transfer runs (at most an election timeout).
     public func transferLeadership(to transferee: NodeID) {
         core.step(Message(kind: .transferLeader, from: transferee, to: core.id))
+        core.checkInvariants()
     }
 
     /// Requests a linearizable read point. The answer arrives as a `ReadState` with the same
@@ -100,6 +111,7 @@ public final class RawNode {
         precondition(!context.isEmpty, "a ReadIndex context identifies the request; it cannot be empty")
         if core.role != .leader && core.leader == nil { throw RaftError.notLeader(leader: nil) }
         core.step(Message(kind: .readIndex, from: core.id, to: core.id, context: context))
+        core.checkInvariants()
     }
 
     /// The transport could not reach `peer`: stop pipelining to it until it answers again.

@@ -69,6 +69,16 @@ import Testing
         #expect(harness.node.status.progress[NodeID(1)]?.match == LogIndex(4))
     }
 
+    @Test func batchedProposalsAreAllOrNothing() throws {
+        let harness = try Harness { $0.uncommittedBytesMax = 10 }
+        try harness.node.campaign()
+        try harness.settle()
+        try harness.node.propose(contentsOf: [[1], [2], [3]])
+        #expect(throws: RaftError.uncommittedLimit) { try harness.node.propose(contentsOf: [[1, 2, 3, 4], [5, 6, 7, 8]]) }
+        let ready = try harness.handle()
+        #expect(ready.entries.map(\.data) == [[1], [2], [3]])
+    }
+
     @Test func followersRefuseProposalsAndNameTheLeader() throws {
         let harness = try Harness(voters: [NodeID(1), NodeID(2), NodeID(3)])
         #expect(throws: RaftError.notLeader(leader: nil)) { try harness.node.propose([1]) }
@@ -155,5 +165,28 @@ import Testing
             timeouts.insert(ticks)
         }
         #expect(timeouts.count > 3, "timeouts should vary with the seed")
+    }
+
+    /// A snapshot installed while a Ready's committed entries are being applied already
+    /// includes their config changes: replaying them on top would corrupt the configuration.
+    @Test func olderConfigChangesDoNotOverrideANewerSnapshot() throws {
+        let harness = try Harness(voters: [NodeID(1), NodeID(2), NodeID(3)])
+        let node = harness.node
+        let entries = [Entry(term: Term(2), index: LogIndex(2)),
+                       Entry(term: Term(2), index: LogIndex(3), kind: .configChange, data: ConfigChange.addLearner(NodeID(4)).encoded())]
+        try node.step(Message(kind: .append, from: NodeID(2), to: NodeID(1), term: Term(2), logTerm: Term(1),
+                              index: LogIndex(1), entries: entries, commit: LogIndex(3)))
+        try harness.handle()  // persists the entries
+        let applying = node.ready()
+        #expect(applying.committedEntries.map(\.index) == [LogIndex(2), LogIndex(3)])
+        let later = Snapshot(metadata: SnapshotMetadata(index: LogIndex(10), term: Term(2),
+                                                        configuration: Configuration(voters: [NodeID(1), NodeID(2), NodeID(3)])))
+        try node.step(Message(kind: .snapshot, from: NodeID(2), to: NodeID(1), term: Term(2), snapshot: later))
+        node.advance(applying)
+        #expect(node.status.configuration == Configuration(voters: [NodeID(1), NodeID(2), NodeID(3)]))
+        let installing = try harness.handle()
+        #expect(installing.snapshot == later)
+        #expect(node.status.applied == LogIndex(10))
+        #expect(node.status.configuration.learners.isEmpty)
     }
 }

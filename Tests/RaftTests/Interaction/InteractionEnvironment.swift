@@ -41,6 +41,19 @@ final class InteractionEnvironment {
         return node
     }
 
+    /// The script commands:
+    /// - `add-nodes N [voters=(…)] [learners=(…)] [index=I] [prevote=false] [checkquorum=false]
+    ///   [election=T] [heartbeat=T] [inflight=N] [max-msg-bytes=B] [max-uncommitted-bytes=B]
+    ///   [bugs=(commit-previous-term,vote-without-log-check)]`: new nodes; with voters, their
+    ///   storage starts from a snapshot at I holding that configuration, else empty.
+    /// - `campaign ID`, `propose ID DATA`, `propose-conf-change ID add-voter|add-learner|remove N`,
+    ///   `transfer-leadership from=ID to=ID`, `read-index ID CONTEXT`: inputs.
+    /// - `tick ID N`, `tick-heartbeat ID`, `tick-election ID` (a follower: until it campaigns;
+    ///   a leader: one election timeout).
+    /// - `process-ready [IDS]`, `deliver-msgs [IDS] [drop=(…)]`, `stabilize [IDS]`: the Ready loop.
+    /// - `partition (…) (…)`, `heal`, `restart ID` (crash and recover from storage).
+    /// - `status ID`, `raft-state`, `raft-log ID`, `compact ID INDEX`; `log-level` is accepted
+    ///   for etcd compatibility and does nothing (the module does not log).
     func run(_ command: ScriptCommand) throws -> [String] {
         switch command.name {
         case "add-nodes": return try addNodes(command)

@@ -109,12 +109,11 @@ enum RaftWorkload {
         var nextID: UInt64 = 1
         while committed < messages && clock.monotonicNanoseconds() < deadline {
             let count = min(batch, messages - committed)
-            for _ in 0..<count {
-                guard cluster.propose(ClientProposal(id: nextID).encoded(sizeBytes: size)) else {
-                    throw BenchmarkError(description: "the leader refused proposal \(nextID)")
-                }
-                nextID += 1
+            let payloads = (0..<UInt64(count)).map { ClientProposal(id: nextID + $0).encoded(sizeBytes: size) }
+            guard cluster.propose(batch: payloads) else {
+                throw BenchmarkError(description: "the leader refused the batch starting at proposal \(nextID)")
             }
+            nextID += UInt64(count)
             try cluster.settle()
             guard cluster.checker.committedIndex(ofProposal: nextID - 1) != nil else {
                 throw BenchmarkError(description: "batch ending at proposal \(nextID - 1) did not commit")

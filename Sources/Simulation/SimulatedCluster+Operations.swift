@@ -17,6 +17,18 @@ extension SimulatedCluster {
         }
     }
 
+    /// Proposes `payloads` as one batch on the leader (if any); all or nothing.
+    @discardableResult
+    public func propose(batch payloads: [[UInt8]]) -> Bool {
+        guard let leader, let raw = nodes[position(of: leader)!].raw else { return false }
+        do {
+            try raw.propose(contentsOf: payloads)
+            return true
+        } catch {
+            return false
+        }
+    }
+
     /// Asks the leader to hand leadership to `transferee`.
     public func transferLeadership(to transferee: NodeID) {
         guard let leader, leader != transferee, let raw = nodes[position(of: leader)!].raw else { return }

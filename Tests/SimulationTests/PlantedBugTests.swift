@@ -43,7 +43,7 @@ import Testing
         var options = SimulationOptions()
         options.scheduleKind = .leaderChurn
         options.faultTicks = 1_000
-        for seed in TestSeed.seeds(0..<10) {
+        for seed in TestSeed.seeds(0..<5) {
             let report = Simulator.run(seed: seed, options: options)
             #expect(report.passed, "\(report)")
         }

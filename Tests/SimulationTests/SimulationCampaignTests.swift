@@ -12,13 +12,15 @@ import Testing
     static let chunkCount: UInt64 = 8
     /// 8 x 250 = 2,000 swarm seeds.
     static let swarmSeedsPerChunk: UInt64 = 250
-    /// 8 x 25 = 200 leader-churn seeds (Classic Raft, targeted leader crashes).
-    static let churnSeedsPerChunk: UInt64 = 25
+    /// 8 x 13 = 104 leader-churn seeds (Classic Raft, targeted leader crashes).
+    static let churnSeedsPerChunk: UInt64 = 13
 
-    /// Fault phases are shorter than the long campaign's, to fit the CI budget in debug builds.
+    /// Fault phases (120 ticks, i.e. 6 to 12 election timeouts, then healing and up to 300
+    /// liveness ticks) are shorter than the long campaign's 300, to fit the CI budget in debug
+    /// builds: about 30 ms of CPU per seed here.
     static var options: SimulationOptions {
         var options = SimulationOptions()
-        options.faultTicks = 200
+        options.faultTicks = 120
         return options
     }
 

@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// Makes a trap inside Raft (a `precondition`) still name its seed. A precondition failure kills
 /// the process, so a campaign cannot catch it; instead each runner records the seed it is on in
@@ -7,14 +8,20 @@ import Glibc
 public enum CrashReporter {
     /// How many concurrent runners can record a seed.
     public static let slotCount = 64
-    nonisolated(unsafe) static var seeds = [UInt64](repeating: UInt64.max, count: slotCount)
-    nonisolated(unsafe) static var installed = false
+    /// One word per slot, allocated once; runners write only their own slot, and the signal
+    /// handler only reads, so no lock is needed (a torn read would only garble the report).
+    nonisolated(unsafe) static let seeds: UnsafeMutablePointer<UInt64> = {
+        let slots = UnsafeMutablePointer<UInt64>.allocate(capacity: slotCount)
+        slots.initialize(repeating: UInt64.max, count: slotCount)
+        return slots
+    }()
+    static let installed = Atomic<Bool>(false)
 
-    /// Installs the handler (once; later calls do nothing). Call before running seeds.
+    /// Installs the handler (once; later calls do nothing). Call before running seeds; safe to
+    /// call from parallel tests.
     public static func install() {
-        guard !installed else { return }
-        installed = true
-        seeds.reserveCapacity(slotCount)
+        _ = seeds
+        guard installed.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged else { return }
         for signalNumber in [SIGILL, SIGTRAP, SIGSEGV, SIGBUS] {
             signal(signalNumber) { received in
                 CrashReporter.report()

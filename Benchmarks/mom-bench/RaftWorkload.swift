@@ -166,12 +166,16 @@ enum RaftWorkload {
         var failures: [UInt64] = []
         var ticks: UInt64 = 0
         var slowestRecovery: UInt64 = 0
+        var slowestSeed = firstSeed
         CrashReporter.install()
         for seed in firstSeed..<(firstSeed + seeds) {
             CrashReporter.running(seed, slot: 0)
             let report = Simulator.run(seed: seed, options: options)
             ticks += report.ticks
-            slowestRecovery = max(slowestRecovery, report.ticksToRecover ?? 0)
+            if let ticks = report.ticksToRecover, ticks > slowestRecovery {
+                slowestRecovery = ticks
+                slowestSeed = seed
+            }
             if !report.passed {
                 failures.append(seed)
                 print(report)
@@ -184,7 +188,7 @@ enum RaftWorkload {
         }
         let seconds = Double(clock.monotonicNanoseconds() - start) / 1e9
         print("simulate: seeds \(firstSeed)..<\(firstSeed + seeds) (\(seeds)), schedule \(options.scheduleKind.rawValue), "
-            + "planted \(options.plantedBugs.rawValue), \(ticks) ticks, slowest recovery \(slowestRecovery) ticks, "
+            + "planted \(options.plantedBugs.rawValue), \(ticks) ticks, slowest commit after healing \(slowestRecovery) ticks (seed \(slowestSeed)), "
             + "\(failures.count) failed, \(seconds) s")
         if !failures.isEmpty { print("failed seeds: \(failures.prefix(50).map(String.init).joined(separator: " "))") }
         return failures.isEmpty ? 0 : 1

@@ -102,40 +102,56 @@ struct FaultInjector {
         return (0..<count).map { _ in Int(cluster.draw(below: 2)) }
     }
 
-    /// Heals the network, restarts every node, stops faults, and waits for a leader and for a
-    /// fresh proposal to be applied on every node. Returns the ticks it took.
+    /// Heals the network, restarts every node and stops faults; then a leader must be known
+    /// within `leaderTicksMax`, a fresh proposal must commit within `livenessTicksMax`, and
+    /// every node must apply it within `convergenceTicksMax`. Both bounds grow by two ticks per
+    /// entry of backlog at healing: with one-entry appends and one append in flight, a follower
+    /// catches up one entry per round trip (two ticks), and the marker commits only after the
+    /// entries before it. Returns the ticks until the commit.
     mutating func runLivenessPhase() throws -> UInt64? {
         cluster.healNetwork()
         cluster.setNetworkFaults(.reliable)
         try cluster.restartAll()
         let healTick = cluster.now
+        let highest = cluster.highestLastIndex.rawValue
+        let uncommittedBacklog = highest - min(highest, cluster.checker.committedIndex.rawValue)
+        let unappliedBacklog = highest - min(highest, cluster.lowestAppliedIndex.rawValue)
+        let commitTicksMax = options.livenessTicksMax + 2 * uncommittedBacklog
+        let convergenceTicksMax = options.convergenceTicksMax + 2 * unappliedBacklog
         var leaderTick: UInt64?
+        var commitTick: UInt64?
         var markers: [UInt64] = []
         var nextMarkerTick = healTick
-        while cluster.now < healTick + options.livenessTicksMax {
+        while cluster.now < healTick + convergenceTicksMax {
             try cluster.tick()
             if cluster.firstViolation != nil { return nil }
-            guard cluster.leader != nil else { continue }
-            if leaderTick == nil { leaderTick = cluster.now }
-            if cluster.now >= nextMarkerTick {
+            if leaderTick == nil && cluster.leader != nil { leaderTick = cluster.now }
+            if commitTick == nil && markers.contains(where: { cluster.checker.committedIndex(ofProposal: $0) != nil }) {
+                commitTick = cluster.now
+            }
+            if commitTick == nil, cluster.leader != nil, cluster.now >= nextMarkerTick {
                 // A marker can be lost with a deposed leader: propose a fresh one now and then.
                 let id = FaultInjector.markerIDBase + UInt64(markers.count)
                 if cluster.propose(ClientProposal(id: id).encoded()) { markers.append(id) }
                 nextMarkerTick = cluster.now + UInt64(2 * options.electionTicks)
             }
-            if markers.contains(where: { appliedEverywhere(marker: $0) }) {
-                cluster.checkLogs()
-                guard let leaderTick, leaderTick - healTick <= options.leaderTicksMax else {
-                    cluster.failLiveness("no leader within \(options.leaderTicksMax) ticks of healing (first at \(leaderTick.map { $0 - healTick } ?? 0))")
-                    return nil
-                }
-                return cluster.now - healTick
-            }
+            if markers.contains(where: { appliedEverywhere(marker: $0) }) { break }
         }
-        cluster.failLiveness(leaderTick == nil
-            ? "no leader within \(options.livenessTicksMax) ticks of healing"
-            : "no proposal applied on every node within \(options.livenessTicksMax) ticks of healing (\(markers.count) markers proposed)")
-        return nil
+        cluster.checkLogs()
+        let since = { (tick: UInt64?) in tick.map { String($0 - healTick) } ?? "never" }
+        guard let leaderTick, leaderTick - healTick <= options.leaderTicksMax else {
+            cluster.failLiveness("no leader within \(options.leaderTicksMax) ticks of healing (first: \(since(leaderTick)))")
+            return nil
+        }
+        guard let commitTick, commitTick - healTick <= commitTicksMax else {
+            cluster.failLiveness("no proposal committed within \(commitTicksMax) ticks of healing (backlog \(uncommittedBacklog) entries; first: \(since(commitTick)), \(markers.count) markers proposed)")
+            return nil
+        }
+        guard markers.contains(where: { appliedEverywhere(marker: $0) }) else {
+            cluster.failLiveness("a committed proposal was not applied on every node within \(convergenceTicksMax) ticks of healing")
+            return nil
+        }
+        return commitTick - healTick
     }
 
     private func appliedEverywhere(marker: UInt64) -> Bool {

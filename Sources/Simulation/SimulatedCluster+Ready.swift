@@ -27,11 +27,15 @@ extension SimulatedCluster {
             network.send(message, from: node.position, to: to, now: now, random: &random)
         }
         if crashPoint == .afterSend { return crash(node, downTicksMax: downTicksMax) }
-        if let snapshot = ready.snapshot { restoreStateMachine(node, from: snapshot) }
+        if let snapshot = ready.snapshot {
+            snapshotsInstalled += 1
+            restoreStateMachine(node, from: snapshot)
+        }
         let term = ready.hardState?.term ?? node.storage.written.hardState.term
         for entry in ready.committedEntries {
             checker.observeApplied(entry, by: node.id, previous: node.stateMachine.appliedIndex, nodeTerm: term)
             node.stateMachine.apply(entry)
+            if entry.kind == .configChange { configChangesApplied += 1 }
         }
         if crashPoint == .afterApply { return crash(node, downTicksMax: downTicksMax) }
         raw.advance(ready)

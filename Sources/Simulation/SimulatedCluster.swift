@@ -32,6 +32,10 @@ public final class SimulatedCluster {
     public internal(set) var crashes = 0
     /// Leader elections observed.
     public private(set) var leadersElected = 0
+    /// Snapshots followers installed from a leader.
+    public internal(set) var snapshotsInstalled = 0
+    /// Membership changes applied (counted on every node that applies one).
+    public internal(set) var configChangesApplied = 0
     /// Inputs a node refused (messages from removed peers, malformed duplicates...).
     public private(set) var refusedMessages = 0
     /// Chance (percent) that a leader crashes right after persisting, before sending, a Ready
@@ -161,6 +165,12 @@ public final class SimulatedCluster {
         guard let leader else { return nil }
         return (leader, nodes[position(of: leader)!].leaderTerm!)
     }
+
+    /// The highest last index of any node's written log.
+    public var highestLastIndex: LogIndex { nodes.map { $0.storage.written.lastIndex }.max()! }
+
+    /// The lowest index any node's state machine has applied.
+    public var lowestAppliedIndex: LogIndex { nodes.map { $0.stateMachine.appliedIndex }.min()! }
 
     /// Whether `id` is running.
     public func isUp(_ id: NodeID) -> Bool { position(of: id).map { nodes[$0].isUp } ?? false }

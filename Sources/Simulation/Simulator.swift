@@ -7,8 +7,10 @@ public struct SimulationOptions: Sendable {
     public var faultTicks: UInt64 = 300
     /// After healing, a leader must be known within this many ticks.
     public var leaderTicksMax: UInt64 = 150
-    /// After healing, a proposal must be applied on every node within this many ticks.
+    /// After healing, a proposal must commit within this many ticks.
     public var livenessTicksMax: UInt64 = 300
+    /// After healing, that proposal must be applied on every node within this many ticks.
+    public var convergenceTicksMax: UInt64 = 1_500
     /// TEST-ONLY Raft bugs to plant, to show the checkers catch them.
     public var plantedBugs: PlantedBugs = []
     /// Which family of fault schedules to draw from.
@@ -20,7 +22,8 @@ public struct SimulationOptions: Sendable {
     /// Ticks between log-matching sweeps during the fault phase.
     public var logCheckIntervalTicks: UInt64 = 50
 
-    /// The defaults: 300 fault ticks, liveness within 300 ticks of healing.
+    /// The defaults: 300 fault ticks; after healing, a leader within 150 ticks, a commit within
+    /// 300, applied everywhere within 1,500.
     public init() {}
 }
 
@@ -40,9 +43,13 @@ public struct SimulationReport: Sendable, CustomStringConvertible {
     public var leadersElected: Int
     /// Node crashes.
     public var crashes: Int
+    /// Snapshots followers installed from a leader.
+    public var snapshotsInstalled = 0
+    /// Membership changes applied (summed over nodes).
+    public var configChangesApplied = 0
     /// Message counters.
     public var network: NetworkStatistics
-    /// Ticks from healing until a proposal was applied everywhere (nil when it never was).
+    /// Ticks from healing until a proposal committed (nil when it never did).
     public var ticksToRecover: UInt64?
 
     /// Whether every check passed.
@@ -51,7 +58,8 @@ public struct SimulationReport: Sendable, CustomStringConvertible {
     /// "seed 42 FAILED: ..." with the schedule and replay instructions, or a one-line summary.
     public var description: String {
         let summary = "seed \(seed): \(ticks) ticks, commit \(committedIndex), \(leadersElected) leaders, \(crashes) crashes, "
-            + "\(network.delivered) delivered, \(network.dropped) dropped, recovered in \(ticksToRecover.map(String.init) ?? "-") ticks"
+            + "\(snapshotsInstalled) snapshots installed, \(configChangesApplied) config changes applied, "
+            + "\(network.delivered) delivered, \(network.dropped) dropped, commit \(ticksToRecover.map(String.init) ?? "-") ticks after healing"
         guard let violation else { return summary }
         return "seed \(seed) FAILED: \(violation)\n  schedule: \(schedule)\n  \(summary)\n  replay: MOM_SEED=\(seed)"
     }
@@ -90,6 +98,8 @@ public enum Simulator {
             report.leadersElected = cluster.leadersElected
             report.crashes = cluster.crashes
             report.network = cluster.networkStatistics
+            report.snapshotsInstalled = cluster.snapshotsInstalled
+            report.configChangesApplied = cluster.configChangesApplied
         } catch {
             report.violation = SafetyViolation(.liveness, tick: report.ticks, "host error: \(error)")
         }

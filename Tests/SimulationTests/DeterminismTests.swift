@@ -32,6 +32,8 @@ import Testing
         var duplicated: UInt64 = 0
         var cut: UInt64 = 0
         var committed: UInt64 = 0
+        var snapshots = 0
+        var configChanges = 0
         for seed in 0..<20 as Range<UInt64> {
             let report = Simulator.run(seed: seed)
             crashes += report.crashes
@@ -39,10 +41,14 @@ import Testing
             duplicated += report.network.duplicated
             cut += report.network.cut
             committed += report.committedIndex.rawValue
+            snapshots += report.snapshotsInstalled
+            configChanges += report.configChangesApplied
             #expect(report.ticksToRecover != nil, "\(report)")
         }
         #expect(crashes > 20)
         #expect(dropped > 0 && duplicated > 0 && cut > 0)
         #expect(committed > 20 * 20)
+        #expect(snapshots > 0, "no follower ever installed a snapshot")
+        #expect(configChanges > 0, "no membership change was ever applied")
     }
 }

@@ -15,12 +15,12 @@ import Testing
     /// 8 x 13 = 104 leader-churn seeds (Classic Raft, targeted leader crashes).
     static let churnSeedsPerChunk: UInt64 = 13
 
-    /// Fault phases (120 ticks, i.e. 6 to 12 election timeouts, then healing and up to 300
+    /// Fault phases (100 ticks, i.e. 5 to 10 election timeouts, then healing and up to 300
     /// liveness ticks) are shorter than the long campaign's 300, to fit the CI budget in debug
-    /// builds: about 30 ms of CPU per seed here.
+    /// builds: about 25 ms of CPU per seed here.
     static var options: SimulationOptions {
         var options = SimulationOptions()
-        options.faultTicks = 120
+        options.faultTicks = 100
         return options
     }
 

@@ -6,8 +6,8 @@ import MOMCore
 func testConfiguration(attemptsMax: Int = 4) -> MOMClientConfiguration {
     var configuration = MOMClientConfiguration()
     configuration.retry = RetryPolicy(
-        attemptsMax: attemptsMax, totalMilliseconds: 10_000, backoffInitialMilliseconds: 1, backoffMillisecondsMax: 5)
-    configuration.requestTimeoutMilliseconds = 5_000
+        attemptsMax: attemptsMax, totalMilliseconds: 300_000, backoffInitialMilliseconds: 1, backoffMillisecondsMax: 5)
+    configuration.requestTimeoutMilliseconds = 120_000
     configuration.jitterSeed = 7
     return configuration
 }

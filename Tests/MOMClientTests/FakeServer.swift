@@ -153,14 +153,14 @@ final class FakeServer: @unchecked Sendable {
         }
     }
 
-    /// Reads one request (head + Content-Length body); nil on EOF, stop or a 5 s idle wait.
+    /// Reads one request (head + Content-Length body); nil on EOF, stop or a 120 s idle wait.
     private func readRequest(_ client: Int32, buffer: inout [UInt8], connection: Int) -> RecordedRequest? {
         var waits = 0
         while true {
             if let request = parse(&buffer, connection: connection) { return request }
             var entry = pollfd(fd: client, events: Int16(POLLIN), revents: 0)
             let ready = poll(&entry, 1, 100)
-            if ready == 0 { waits += 1; if waits > 50 || isStopped { return nil }; continue }
+            if ready == 0 { waits += 1; if waits > 1_200 || isStopped { return nil }; continue }
             var chunk = [UInt8](repeating: 0, count: 65_536)
             let count = chunk.withUnsafeMutableBytes { recv(client, $0.baseAddress, $0.count, 0) }
             guard count > 0 else { return nil }

@@ -57,6 +57,7 @@ let package = Package(
         .testTarget(name: "IntegrationTests", dependencies: ["MOMCore", "SystemIO", "SegmentLog", "HTTPServer"]),
         .testTarget(name: "BrokerTests", dependencies: ["Broker"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "SystemIO"]),
+        .testTarget(name: "MOMClientTests", dependencies: ["MOMClient"]),
     ],
     swiftLanguageModes: [.v6]
 )

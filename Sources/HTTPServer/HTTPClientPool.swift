@@ -47,8 +47,9 @@ public final class HTTPClientPool: @unchecked Sendable {
         }
     }
 
-    /// Queues `request` for `address`; `completion` runs on a pool thread. Returns false (and
-    /// does not call `completion`) when the queue is full or the pool is shut down.
+    /// Queues `request` for `address`; `completion` runs on a pool thread and must not block
+    /// (answering an `HTTPResponder` is fine). Returns false (and does not call `completion`)
+    /// when the queue is full or the pool is shut down.
     @discardableResult
     public func send(_ request: HTTPRequest, to address: SocketAddress, completion: @escaping Completion) -> Bool {
         let accepted: Bool = lock.withLock {

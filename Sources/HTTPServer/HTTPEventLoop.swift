@@ -6,6 +6,8 @@ import SystemIO
 /// the connections it owns. Edge-triggered epoll; all connection state is confined to this
 /// thread. Other threads reach it only through `deliver` (a locked mailbox plus an eventfd).
 final class HTTPEventLoop: HTTPResponseSink, @unchecked Sendable {
+    /// Responses from other threads. Bounded without a check of its own: every entry is the
+    /// one response of a request counted in `requestsInFlight`, which `requestsInFlightMax` caps.
     struct Mailbox {
         var responses: [(ticket: UInt64, response: HTTPResponse)] = []
         var shutdownGraceMilliseconds: UInt64?

@@ -171,6 +171,10 @@ public struct HTTPHeaders: Sendable, Sequence {
     }
 
     private mutating func appendSanitized(_ text: String.UTF8View) {
+        if !text.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) {
+            bytes.append(contentsOf: text)  // the common case: one bulk copy
+            return
+        }
         for byte in text {
             bytes.append(byte == 0x0D || byte == 0x0A || byte == 0 ? 0x20 : byte)
         }

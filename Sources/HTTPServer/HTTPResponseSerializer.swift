@@ -20,7 +20,8 @@ public enum HTTPResponseSerializer {
     ) {
         buffer.reserveCapacity(buffer.count + 128 + response.headers.bytes.count + response.body.count)
         appendStatusLine(response.status, to: &buffer)
-        buffer.append(contentsOf: dateLine)
+        // A forwarded response already carries the leader's Date; never send two.
+        if !dateLine.isEmpty && !response.headers.contains("date") { buffer.append(contentsOf: dateLine) }
         response.headers.bytes.withUnsafeBufferPointer { bytes in
             for field in response.headers.fields {
                 buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[Int(field.nameStart)..<Int(field.nameEnd)]))

@@ -17,6 +17,7 @@ extension ReplicationHost {
                 nextTick = max(nextTick + tickNanoseconds, now + tickNanoseconds / 2)
             }
             processReadies(nowNanoseconds: now)
+            wakeLeaderWaiters(nowNanoseconds: clock.monotonicNanoseconds())
             if stopping { shutDown() }
         }
     }
@@ -44,6 +45,9 @@ extension ReplicationHost {
             groups[groupID]?.node.transferLeadership(to: peer)
         case let .campaign(groupID):
             try? groups[groupID]?.node.campaign()
+        case let .waitForLeader(groupID, deadline, wake):
+            guard leaderWaiters.count < settings.commitWaitersMax else { return wake(nil) }
+            leaderWaiters.append((groupID, deadline, wake))
         case let .run(body):
             body(self)
         }
@@ -96,6 +100,22 @@ extension ReplicationHost {
         let voters = node.status.configuration.voters
         if voters == [nodeID] || (campaign && voters.contains(nodeID)) { try? node.campaign() }
         publish(replica.status())
+    }
+
+    /// Wakes leader waiters whose group now has a leader, and those whose time ran out.
+    func wakeLeaderWaiters(nowNanoseconds: UInt64) {
+        guard !leaderWaiters.isEmpty else { return }
+        var remaining: [(group: GroupID, deadline: UInt64, wake: @Sendable (NodeID?) -> Void)] = []
+        for waiter in leaderWaiters {
+            if let leader = groups[waiter.group]?.leader {
+                waiter.wake(leader)
+            } else if waiter.deadline <= nowNanoseconds || stopping {
+                waiter.wake(nil)
+            } else {
+                remaining.append(waiter)
+            }
+        }
+        leaderWaiters = remaining
     }
 
     private func shutDown() {

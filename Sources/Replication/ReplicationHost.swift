@@ -26,6 +26,7 @@ public final class ReplicationHost: @unchecked Sendable {
         case removeGroup(GroupID)
         case transferLeadership(GroupID, to: NodeID)
         case campaign(GroupID)
+        case waitForLeader(GroupID, deadline: UInt64, @Sendable (NodeID?) -> Void)
         case run(@Sendable (ReplicationHost) -> Void)
     }
 
@@ -42,6 +43,8 @@ public final class ReplicationHost: @unchecked Sendable {
     var random: SeededRandom
     var stopping = false
     var stopped = false
+    /// Callers waiting for a group to have a leader (a new partition, a failover), bounded.
+    var leaderWaiters: [(group: GroupID, deadline: UInt64, wake: @Sendable (NodeID?) -> Void)] = []
 
     public init(nodeID: NodeID, link: any PeerLink, clock: any Clock, randomSeed: UInt64, settings: Settings = Settings()) {
         self.nodeID = nodeID
@@ -112,6 +115,14 @@ public final class ReplicationHost: @unchecked Sendable {
     }
 
     public func campaign(_ group: GroupID) { inbox.post(.campaign(group)) }
+
+    /// Calls `wake` with the group's leader as soon as one is known here (at once if it already
+    /// is), or with nil after `timeoutMilliseconds`. A group that is not hosted yet is waited for
+    /// too: it may be about to start. `wake` runs on the loop thread and must not block.
+    public func waitForLeader(_ group: GroupID, timeoutMilliseconds: UInt64, wake: @escaping @Sendable (NodeID?) -> Void) {
+        let deadline = clock.monotonicNanoseconds() + timeoutMilliseconds * 1_000_000
+        if !inbox.post(.waitForLeader(group, deadline: deadline, wake)) { wake(nil) }
+    }
 
     /// Runs `body` on the loop thread (for state-machine queries that must see applied state).
     public func onLoop(_ body: @escaping @Sendable (ReplicationHost) -> Void) -> Bool {

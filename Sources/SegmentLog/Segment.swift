@@ -35,12 +35,7 @@ final class Segment {
 
     /// Records a batch that now sits at `position` (appended or found by recovery).
     func noteBatch(_ header: BatchHeader, at position: UInt64, indexIntervalBytes: UInt64) {
-        if position > 0 && bytesSinceIndexEntry >= indexIntervalBytes {
-            let relative = header.baseOffset.rawValue - baseOffset.rawValue
-            index.append(.init(relativeOffset: UInt32(relative), position: UInt32(position)))
-            bytesSinceIndexEntry = 0
-        }
-        bytesSinceIndexEntry += UInt64(header.length)
+        Self.indexBatch(header, at: position, base: baseOffset, interval: indexIntervalBytes, index: &index, bytesSinceEntry: &bytesSinceIndexEntry)
         size = position + UInt64(header.length)
         nextOffset = header.nextOffset
         if firstTimestampMilliseconds == nil { firstTimestampMilliseconds = header.firstTimestampMilliseconds }
@@ -48,17 +43,33 @@ final class Segment {
         lastBatch = header
     }
 
-    /// Writes index entries not yet on disk. Only call once the data they point to is durable.
+    /// The sparse-index rule (Kafka's): a batch gets an entry when at least `interval` bytes
+    /// were written since the last entry; the batch at position 0 never needs one.
+    static func indexBatch(
+        _ header: BatchHeader, at position: UInt64, base: Offset, interval: UInt64,
+        index: inout OffsetIndex, bytesSinceEntry: inout UInt64
+    ) {
+        if position > 0 && bytesSinceEntry >= interval {
+            let relative = header.baseOffset.rawValue - base.rawValue
+            index.append(.init(relativeOffset: UInt32(relative), position: UInt32(position)))
+            bytesSinceEntry = 0
+        }
+        bytesSinceEntry += UInt64(header.length)
+    }
+
+    /// Writes the index entries not yet on disk whose data is durable; entries for data not yet
+    /// fdatasync'd wait, so that every entry on disk points into durable data.
     func writePendingIndexEntries() throws(SegmentLogError) {
-        guard indexEntriesOnDisk < index.count else { return }
-        precondition(UInt64(index.entries[index.count - 1].position) < durableSize, "index entry ahead of durable data")
-        let bytes = index.encode(indexEntriesOnDisk..<index.count)
+        var writable = index.count
+        while writable > indexEntriesOnDisk && UInt64(index.entries[writable - 1].position) >= durableSize { writable -= 1 }
+        guard indexEntriesOnDisk < writable else { return }
+        let bytes = index.encode(indexEntriesOnDisk..<writable)
         do {
             try indexFile.write(toAbsoluteOffset: UInt64(indexEntriesOnDisk * OffsetIndex.entrySize), bytes)
         } catch {
             throw .io(error, path: indexPath)
         }
-        indexEntriesOnDisk = index.count
+        indexEntriesOnDisk = writable
     }
 
     /// Makes the log data durable and then records the pending index entries.
@@ -85,11 +96,14 @@ final class Segment {
         }
     }
 
-    /// The file position to start scanning from to find `offset`: the closest index entry.
-    func scanStart(for offset: Offset) -> UInt64 {
+    /// Where to start scanning to find `offset` (the closest index entry) and the base offset
+    /// of the batch that must sit there.
+    func scanStart(for offset: Offset) -> (position: UInt64, batchOffset: Offset) {
         let relative = offset.rawValue - baseOffset.rawValue
-        guard relative <= UInt64(UInt32.max), let entry = index.lookup(relativeOffset: UInt32(relative)) else { return 0 }
-        return UInt64(entry.position)
+        guard relative <= UInt64(UInt32.max), let entry = index.lookup(relativeOffset: UInt32(relative)) else {
+            return (0, baseOffset)
+        }
+        return (UInt64(entry.position), baseOffset.advanced(by: UInt64(entry.relativeOffset)))
     }
 
     func closeFiles() {

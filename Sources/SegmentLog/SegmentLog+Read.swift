@@ -13,6 +13,10 @@ extension SegmentLog {
         var headers: [BatchHeader] = []
         var locations: [LogRecords.Location] = []
         headers.reserveCapacity(positions.count)
+        let recordsRead = bytes.withUnsafeBytes { raw in
+            positions.reduce(0) { $0 + Int(BatchHeader(decoding: UnsafeRawBufferPointer(rebasing: raw[$1...])).recordCount) }
+        }
+        locations.reserveCapacity(min(maxRecords, recordsRead))
         bytes.withUnsafeBytes { raw in
             outer: for (batchNumber, start) in positions.enumerated() {
                 let header = BatchHeader(decoding: UnsafeRawBufferPointer(rebasing: raw[start...]))

@@ -120,8 +120,9 @@ public final class SegmentLog {
         if !inRange { throw .offsetOutOfRange(requested: offset, logStart: logStartOffset, logEnd: logEndOffset) }
     }
 
-    /// The position and header of the batch holding `offset` inside `segment`.
-    func locateBatch(_ offset: Offset, in segment: Segment) throws(SegmentLogError) -> (UInt64, BatchHeader) {
+    /// The position and header of the batch holding `offset` inside `segment`. An index entry
+    /// that does not point at the batch it names (bit rot) gets the index rebuilt, then a retry.
+    func locateBatch(_ offset: Offset, in segment: Segment, indexRebuilt: Bool = false) throws(SegmentLogError) -> (UInt64, BatchHeader) {
         if let last = segment.lastBatch, last.baseOffset <= offset, offset < last.nextOffset {
             return (segment.size - UInt64(last.length), last)
         }
@@ -129,16 +130,57 @@ public final class SegmentLog {
         var scanner = BatchScanner(
             file: segment.file, path: segment.logPath, end: segment.size, chunkBytes: 4096, limits: limits)
         scanner.wholeBatches = false
-        _ = try scanner.scan(from: segment.scanStart(for: offset)) { (position, raw) throws(SegmentLogError) -> Bool in
+        let (start, startOffset) = segment.scanStart(for: offset)
+        var indexIsWrong = false
+        let stop = try scanner.scan(from: start) { (position, raw) throws(SegmentLogError) -> Bool in
             let header = BatchHeader(decoding: raw)
+            if position == start && header.baseOffset != startOffset {
+                indexIsWrong = true
+                return false
+            }
             if header.nextOffset <= offset { return true }
             found = (position, header)
             return false
+        }
+        if stop == .invalid(position: start) && start > 0 { indexIsWrong = true }
+        if indexIsWrong && !indexRebuilt {
+            try rebuildIndex(segment)
+            return try locateBatch(offset, in: segment, indexRebuilt: true)
         }
         guard let found, found.1.baseOffset <= offset else {
             throw .corruptFile(path: segment.logPath, reason: "no batch holds offset \(offset)")
         }
         return found
+    }
+
+    /// Rebuilds a segment's index from a full scan of its log, and rewrites the index file.
+    func rebuildIndex(_ segment: Segment) throws(SegmentLogError) {
+        var rebuilt = OffsetIndex()
+        var bytesSinceEntry: UInt64 = 0
+        var expected = segment.baseOffset
+        let limits = self.limits
+        let scanner = BatchScanner(file: segment.file, path: segment.logPath, end: segment.size, chunkBytes: 1 << 20, limits: limits)
+        let stop = try scanner.scan(from: 0) { (position, raw) throws(SegmentLogError) -> Bool in
+            do throws(BatchError) { try BatchRecords.validate(raw, limits: limits) } catch { return false }
+            let header = BatchHeader(decoding: raw)
+            guard header.baseOffset == expected else { return false }
+            Segment.indexBatch(header, at: position, base: segment.baseOffset, interval: limits.indexIntervalBytes,
+                               index: &rebuilt, bytesSinceEntry: &bytesSinceEntry)
+            expected = header.nextOffset
+            return true
+        }
+        guard stop == .end, expected == segment.nextOffset else {
+            throw .corruptFile(path: segment.logPath, reason: "cannot rebuild the index: the log itself is damaged")
+        }
+        segment.index = rebuilt
+        segment.bytesSinceIndexEntry = bytesSinceEntry
+        do throws(SegmentLogError) {
+            do { try segment.indexFile.truncate(toSize: 0) } catch { throw .io(error, path: segment.indexPath) }
+            segment.indexEntriesOnDisk = 0
+            try segment.writePendingIndexEntries()
+        } catch {
+            throw fail(error)
+        }
     }
 
     /// The Raft term of the record at `offset`.

@@ -14,7 +14,7 @@ import Testing
         func send(to peer: NodeID, group: GroupID, payload: [UInt8]) {}
     }
 
-    static func startNode() async throws -> (BrokerNode, Router) {
+    static func startNode(gate: AuthGate = AuthGate(verifier: nil), loginWorker: LoginWorker? = nil) async throws -> (BrokerNode, Router) {
         let config = try NodeConfig.parse(arguments: [
             "--node-id", "1", "--data-dir", "/nonexistent", "--http-listen", "127.0.0.1:1", "--raft-listen", "127.0.0.1:2", "--tick-ms", "10",
         ])
@@ -22,15 +22,20 @@ import Testing
             config: config, coordinator: InMemoryCoordinator(), link: NullLink(), logFactory: MemoryGroupLogFactory(),
             clock: SystemClock(), limits: .standard, randomSeed: 1)
         try await node.start()
-        let api = BrokerAPI(node: node, forwarder: Forwarder(pool: HTTPClientPool(threadCount: 1), peers: node.peers))
+        let api = BrokerAPI(node: node, forwarder: Forwarder(pool: HTTPClientPool(threadCount: 1), peers: node.peers), gate: gate, loginWorker: loginWorker)
         return (node, api.makeRouter())
     }
 
-    static func call(_ router: Router, _ method: HTTPMethod, _ target: String, _ body: String? = nil) -> (Int, JSONValue?) {
+    /// Calls the router in process and awaits the (possibly deferred) response without
+    /// blocking a thread; gives up after ~30 s with status 0.
+    static func call(_ router: Router, _ method: HTTPMethod, _ target: String, _ body: String? = nil, token: String? = nil) async -> (Int, JSONValue?) {
         var headers = HTTPHeaders()
+        if let token { headers.set(name: "Authorization", value: "Bearer \(token)") }
         if body != nil { headers.set(name: "Content-Type", value: "application/json") }
         let request = HTTPRequest(method: method, target: target, headers: headers, body: Array((body ?? "").utf8))
-        guard let response = router.respond(to: request, timeoutMilliseconds: 10_000) else { return (0, nil) }
+        let box = ResponseSlot()
+        router.handle(request, responder: HTTPResponder { box.put($0) })
+        guard let response = await box.take(timeoutMilliseconds: 30_000) else { return (0, nil) }
         return (response.status.code, try? JSONValue(parsing: response.body))
     }
 
@@ -39,10 +44,10 @@ import Testing
         await waitUntil { node.host.status(of: MetaStateMachine.group)?.role == .leader }
     }
 
-    /// Polls without blocking a cooperative-pool thread, up to ~10 s.
+    /// Polls without blocking a cooperative-pool thread, up to ~30 s.
     static func waitUntil(_ condition: () -> Bool) async -> Bool {
         let clock = SystemClock()
-        let deadline = clock.monotonicNanoseconds() + 10_000_000_000
+        let deadline = clock.monotonicNanoseconds() + 30_000_000_000
         while clock.monotonicNanoseconds() < deadline {
             if condition() { return true }
             try? await Task.sleep(nanoseconds: 10_000_000)
@@ -58,20 +63,20 @@ import Testing
     @Test func createProduceFetch() async throws {
         let (node, router) = try await Self.startNode()
         #expect(await Self.waitForMeta(node))
-        let (created, topic) = Self.call(router, .post, "/v1/topics", #"{"name":"orders","partitions":2,"replication_factor":1}"#)
+        let (created, topic) = await Self.call(router, .post, "/v1/topics", #"{"name":"orders","partitions":2,"replication_factor":1}"#)
         #expect(created == 201, "create: \(String(describing: topic))")
-        #expect(Self.call(router, .post, "/v1/topics", #"{"name":"orders","partitions":2,"replication_factor":1}"#).0 == 409)
+        #expect(await Self.call(router, .post, "/v1/topics", #"{"name":"orders","partitions":2,"replication_factor":1}"#).0 == 409)
 
         // Partition groups start after the catalog applies; wait for their leaders.
         #expect(await SingleNodeTests.waitForLeaders(node, count: 3))
 
-        let (produced, offsets) = Self.call(router, .post, "/v1/topics/orders/records",
+        let (produced, offsets) = await Self.call(router, .post, "/v1/topics/orders/records",
             #"{"records":[{"value":"a","partition":0},{"value":"b","partition":1},{"key":"k","value":"c","partition":0}]}"#)
         #expect(produced == 200, "produce: \(String(describing: offsets))")
         let list = try #require(offsets?["offsets"]?.arrayValue)
         #expect(list.map { $0["partition"]?.int64Value } == [0, 1, 0])
 
-        let (fetched, page) = Self.call(router, .get, "/v1/topics/orders/partitions/0/records?offset=0")
+        let (fetched, page) = await Self.call(router, .get, "/v1/topics/orders/partitions/0/records?offset=0")
         #expect(fetched == 200)
         let values = page?["records"]?.arrayValue?.compactMap { $0["value"]?.stringValue }
         #expect(values == ["a", "c"])
@@ -79,27 +84,27 @@ import Testing
         #expect(page?["high_watermark"]?.uint64Value == next)
 
         // Past the high watermark: 416 with both bounds in the message.
-        #expect(Self.call(router, .get, "/v1/topics/orders/partitions/0/records?offset=\(next + 5)").0 == 416)
+        #expect(await Self.call(router, .get, "/v1/topics/orders/partitions/0/records?offset=\(next + 5)").0 == 416)
         // At the high watermark with wait_ms: an empty page once the wait runs out.
-        let (waited, empty) = Self.call(router, .get, "/v1/topics/orders/partitions/0/records?offset=\(next)&wait_ms=50")
+        let (waited, empty) = await Self.call(router, .get, "/v1/topics/orders/partitions/0/records?offset=\(next)&wait_ms=50")
         #expect(waited == 200)
         #expect(empty?["records"]?.arrayValue?.isEmpty == true)
-        #expect(Self.call(router, .get, "/v1/topics/missing/partitions/0/records?offset=0").0 == 404)
+        #expect(await Self.call(router, .get, "/v1/topics/missing/partitions/0/records?offset=0").0 == 404)
         await node.stop()
     }
 
     @Test func idempotentRetryReturnsTheOriginalOffsets() async throws {
         let (node, router) = try await Self.startNode()
         #expect(await Self.waitForMeta(node))
-        #expect(Self.call(router, .post, "/v1/topics", #"{"name":"t","partitions":1}"#).0 == 201)
+        #expect(await Self.call(router, .post, "/v1/topics", #"{"name":"t","partitions":1}"#).0 == 201)
         #expect(await SingleNodeTests.waitForLeaders(node, count: 2))
         let body = #"{"producer_id":7,"sequence":1,"records":[{"value":"x"},{"value":"y"}]}"#
-        let first = Self.call(router, .post, "/v1/topics/t/records", body)
-        let second = Self.call(router, .post, "/v1/topics/t/records", body)
+        let first = await Self.call(router, .post, "/v1/topics/t/records", body)
+        let second = await Self.call(router, .post, "/v1/topics/t/records", body)
         #expect(first.0 == 200)
         #expect(second.0 == 200)
         #expect(first.1 == second.1, "a retry returns the original offsets")
-        let page = Self.call(router, .get, "/v1/topics/t/partitions/0/records?offset=0").1
+        let page = await Self.call(router, .get, "/v1/topics/t/partitions/0/records?offset=0").1
         #expect(page?["records"]?.arrayValue?.count == 2, "the retry wrote nothing new")
         await node.stop()
     }
@@ -111,14 +116,59 @@ import Testing
     @Test func forwardedShareWithOriginalPositions() async throws {
         let (node, router) = try await SingleNodeTests.startNode()
         #expect(await SingleNodeTests.waitForMeta(node))
-        #expect(SingleNodeTests.call(router, .post, "/v1/topics", #"{"name":"p","partitions":2}"#).0 == 201)
+        #expect(await SingleNodeTests.call(router, .post, "/v1/topics", #"{"name":"p","partitions":2}"#).0 == 201)
         #expect(await SingleNodeTests.waitForLeaders(node, count: 3))
-        let (status, body) = SingleNodeTests.call(router, .post, "/v1/topics/p/partitions/1/records",
+        let (status, body) = await SingleNodeTests.call(router, .post, "/v1/topics/p/partitions/1/records",
             #"{"records":[{"position":3,"value_base64":"eA=="},{"position":7,"value":"y"}]}"#)
         #expect(status == 200, "\(String(describing: body))")
         let offsets = body?["offsets"]?.arrayValue?.compactMap { $0["offset"]?.uint64Value }
         #expect(offsets?.count == 2)
         #expect(body?["offsets"]?.arrayValue?.allSatisfy { $0["partition"]?.int64Value == 1 } == true)
+        await node.stop()
+    }
+}
+
+/// One response, handed from whichever thread responds to the awaiting test.
+final class ResponseSlot: @unchecked Sendable {
+    private let lock = ConditionMutex()
+    private var response: HTTPResponse?
+
+    func put(_ value: HTTPResponse) { lock.withLock { response = value } }
+
+    func take(timeoutMilliseconds: UInt64) async -> HTTPResponse? {
+        let clock = SystemClock()
+        let deadline = clock.monotonicNanoseconds() + timeoutMilliseconds * 1_000_000
+        while clock.monotonicNanoseconds() < deadline {
+            if let value = lock.withLock({ response }) { return value }
+            try? await Task.sleep(nanoseconds: 1_000_000)
+        }
+        return lock.withLock { response }
+    }
+}
+
+@Suite struct MembershipReconcilerTests {
+    /// The `__meta` leader writes every group's replica set to the coordinator, and fixes a
+    /// record that disagrees with the catalog by compare-and-set.
+    @Test func catalogGroupsReachTheCoordinator() async throws {
+        let (node, router) = try await SingleNodeTests.startNode()
+        #expect(await SingleNodeTests.waitForMeta(node))
+        #expect(await SingleNodeTests.call(router, .post, "/v1/topics", #"{"name":"z","partitions":2}"#).0 == 201)
+        let catalogGroups = node.meta.current.groups.map(\.group)
+        #expect(catalogGroups.count == 2)
+        await MembershipReconciler.reconcile(node)
+        let recorded = try await node.coordinator.groups()
+        #expect(Set(recorded) == Set(catalogGroups + [GroupID(0)]))
+        for group in catalogGroups {
+            #expect(try await node.coordinator.membership(of: group).membership.replicas == [NodeID(1)])
+        }
+        // A record that drifted (a crash, an operator) is put back by the next pass.
+        let drifted = try await node.coordinator.membership(of: catalogGroups[0])
+        _ = try await node.coordinator.compareAndSetMembership(
+            GroupMembership(replicas: [NodeID(9)], epoch: drifted.membership.epoch + 1), for: catalogGroups[0], expectedVersion: drifted.version)
+        await MembershipReconciler.reconcile(node)
+        let repaired = try await node.coordinator.membership(of: catalogGroups[0])
+        #expect(repaired.membership.replicas == [NodeID(1)])
+        #expect(repaired.membership.epoch == drifted.membership.epoch + 2)
         await node.stop()
     }
 }

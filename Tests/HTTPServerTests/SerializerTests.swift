@@ -40,6 +40,17 @@ import Testing
         #expect(text.contains("Location: /x  Set-Cookie: evil\r\n"))
     }
 
+    @Test func dateLineUnlessTheResponseHasOne() {
+        let dateLine = HTTPDate.headerLine(unixSeconds: 0)
+        var plain: [UInt8] = []
+        HTTPResponseSerializer.append(HTTPResponse(status: .ok), keepAlive: true, isHTTP10: false, omitBody: false, dateLine: dateLine, to: &plain)
+        #expect(String(decoding: plain, as: UTF8.self) == "HTTP/1.1 200 OK\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\nContent-Length: 0\r\n\r\n")
+        var forwarded: [UInt8] = []
+        let response = HTTPResponse(status: .ok, headers: HTTPHeaders([("Date", "Sun, 06 Nov 1994 08:49:37 GMT")]))
+        HTTPResponseSerializer.append(response, keepAlive: true, isHTTP10: false, omitBody: false, dateLine: dateLine, to: &forwarded)
+        #expect(String(decoding: forwarded, as: UTF8.self) == "HTTP/1.1 200 OK\r\nDate: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Length: 0\r\n\r\n")
+    }
+
     @Test func decimalFormatting() {
         for value in [0, 7, 10, 99, 12345, Int.max] {
             var buffer: [UInt8] = []

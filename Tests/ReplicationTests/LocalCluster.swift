@@ -47,11 +47,11 @@ final class RecordingStateMachine: GroupStateMachine, @unchecked Sendable {
     var payloads: [[UInt8]] { lock.withLock { applied.filter { !$0.data.isEmpty }.map(\.data) } }
 }
 
-/// Polls `condition` until it holds or ~10 s pass. It sleeps with `Task.sleep`, never blocking a
+/// Polls `condition` until it holds or ~30 s pass. It sleeps with `Task.sleep`, never blocking a
 /// thread of the cooperative pool (other tests' tasks need it, and the machine has 2 cores).
 func eventually(_ condition: () -> Bool) async -> Bool {
     let clock = SystemClock()
-    let deadline = clock.monotonicNanoseconds() + 10_000_000_000
+    let deadline = clock.monotonicNanoseconds() + 30_000_000_000
     while clock.monotonicNanoseconds() < deadline {
         if condition() { return true }
         try? await Task.sleep(nanoseconds: 5_000_000)
@@ -59,17 +59,17 @@ func eventually(_ condition: () -> Bool) async -> Bool {
     return condition()
 }
 
-/// Waits for a completion-style callback, up to ~10 s.
+/// Waits for a completion-style callback, up to ~30 s.
 final class Outcome<Value: Sendable>: @unchecked Sendable {
     private let lock = ConditionMutex()
     private var value: Value?
 
     func set(_ newValue: Value) { lock.withLock { value = newValue }; lock.broadcast() }
 
-    /// The value, polled without blocking a thread, up to ~10 s.
+    /// The value, polled without blocking a thread, up to ~30 s.
     func wait() async -> Value? {
         let clock = SystemClock()
-        let deadline = clock.monotonicNanoseconds() + 10_000_000_000
+        let deadline = clock.monotonicNanoseconds() + 30_000_000_000
         while clock.monotonicNanoseconds() < deadline {
             if let value = lock.withLock({ value }) { return value }
             try? await Task.sleep(nanoseconds: 2_000_000)

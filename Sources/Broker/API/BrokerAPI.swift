@@ -1,3 +1,4 @@
+import Auth
 import HTTPServer
 import MOMCore
 import Replication
@@ -9,16 +10,23 @@ final class BrokerAPI: @unchecked Sendable {
     let node: BrokerNode
     let limits: Limits
     let forwarder: Forwarder
+    let gate: AuthGate
+    let loginWorker: LoginWorker?
     private let roundRobin = ConditionCounter()
+    /// How long a request for a leaderless partition waits for an election before it gives up.
+    let leaderWaitMilliseconds: UInt64 = 3_000
 
-    init(node: BrokerNode, forwarder: Forwarder) {
+    init(node: BrokerNode, forwarder: Forwarder, gate: AuthGate, loginWorker: LoginWorker?) {
         self.node = node
         self.limits = node.limits
         self.forwarder = forwarder
+        self.gate = gate
+        self.loginWorker = loginWorker
     }
 
     func makeRouter() -> Router {
         var router = Router()
+        registerAuth(&router)
         registerOperations(&router)
         registerTopicAdmin(&router)
         registerRecords(&router)
@@ -27,6 +35,15 @@ final class BrokerAPI: @unchecked Sendable {
 
     /// The next round-robin start for keyless records.
     func nextRoundRobin() -> Int { roundRobin.next() }
+
+    /// Calls `completion` (on the replication loop) once every group in `groups` has a known
+    /// leader here, or their waits ran out (bounded). New partitions and failovers take a moment.
+    func awaitLeaders(of groups: [GroupID], timeoutMilliseconds: UInt64, completion: @escaping @Sendable () -> Void) {
+        guard let first = groups.first else { return completion() }
+        node.host.waitForLeader(first, timeoutMilliseconds: timeoutMilliseconds) { [self] _ in
+            awaitLeaders(of: Array(groups.dropFirst()), timeoutMilliseconds: timeoutMilliseconds, completion: completion)
+        }
+    }
 
     /// Returns the `__meta` leader when it is this node; otherwise forwards (or answers 503) and
     /// returns nil.

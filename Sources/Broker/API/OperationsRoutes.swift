@@ -1,3 +1,4 @@
+import Auth
 import HTTPServer
 import MOMCore
 import Replication
@@ -10,10 +11,13 @@ extension BrokerAPI {
             writer.beginObject()
             writer.field("status", "ok")
             writer.field("node_id", self.node.config.nodeID.rawValue)
+            // Where the catalog is led from, as this node knows it: readiness probes wait for it.
+            writer.key("meta_leader")
+            if let leader = self.node.host.status(of: MetaStateMachine.group)?.leader { writer.unsigned(leader.rawValue) } else { writer.null() }
             writer.endObject()
             return .json(bytes: writer.bytes)
         }
-        router.add(.get, "/v1/cluster") { _ in .json(bytes: self.clusterJSON()) }
+        router.add(.get, "/v1/cluster", action: .viewCluster, gate: gate) { _, responder in responder.send(.json(bytes: self.clusterJSON())) }
     }
 
     /// Nodes with their addresses and liveness, and every group hosted here with its leader,

@@ -1,3 +1,4 @@
+import Auth
 import HTTPServer
 import MOMCore
 import Raft
@@ -7,14 +8,14 @@ import SystemIO
 /// Produce (`POST …/records`) and fetch-by-offset (`GET …/partitions/{p}/records`).
 extension BrokerAPI {
     func registerRecords(_ router: inout Router) {
-        router.addDeferred(.post, "/v1/topics/{t}/records") { request, responder in self.produce(request, responder, onlyPartition: nil) }
-        router.addDeferred(.post, "/v1/topics/{t}/partitions/{p}/records") { request, responder in
+        router.add(.post, "/v1/topics/{t}/records", action: .publish, gate: gate) { request, responder in self.produce(request, responder, onlyPartition: nil) }
+        router.add(.post, "/v1/topics/{t}/partitions/{p}/records", action: .publish, gate: gate) { request, responder in
             guard let partition = request.pathParameter("p").flatMap(Int.init) else {
                 return _ = responder.send(error: HTTPError.badRequest("partition must be a number"))
             }
             self.produce(request, responder, onlyPartition: partition)
         }
-        router.addDeferred(.get, "/v1/topics/{t}/partitions/{p}/records") { request, responder in self.fetch(request, responder) }
+        router.add(.get, "/v1/topics/{t}/partitions/{p}/records", action: .read, gate: gate) { request, responder in self.fetch(request, responder) }
     }
 
     private func topicOrError(_ request: HTTPRequest) throws(HTTPError) -> TopicConfig {
@@ -52,10 +53,38 @@ extension BrokerAPI {
         let placement = topic.partitions[partition]
         let status = node.host.status(of: placement.group)
         if status?.role == .leader {
-            node.appendLocally(items, group: placement.group, producer: producer) { result in
-                collector.deliver(result.map { offsets in zip(items, offsets).map { ($0.position, partition, $1) } })
+            appendLocally(items, placement: placement, partition: partition, producer: producer, collector: collector)
+            return
+        }
+        if status != nil && status?.leader == nil {
+            // Hosted here but leaderless for now (a new partition, a failover): wait a moment
+            // for the election rather than bouncing the request between followers.
+            awaitLeaders(of: [placement.group], timeoutMilliseconds: leaderWaitMilliseconds) {
+                self.produceElsewhere(items, to: topic, partition: partition, producer: producer, original: original, collector: collector)
             }
             return
+        }
+        produceElsewhere(items, to: topic, partition: partition, producer: producer, original: original, collector: collector)
+    }
+
+    private func appendLocally(
+        _ items: [ProduceRequest.Item], placement: PartitionPlacement, partition: Int, producer: (id: UInt64, sequence: UInt64)?,
+        collector: OffsetCollector
+    ) {
+        node.appendLocally(items, group: placement.group, producer: producer) { result in
+            collector.deliver(result.map { offsets in zip(items, offsets).map { ($0.position, partition, $1) } })
+        }
+    }
+
+    /// Writes through the leader this node knows, or a replica that may know it.
+    private func produceElsewhere(
+        _ items: [ProduceRequest.Item], to topic: TopicConfig, partition: Int, producer: (id: UInt64, sequence: UInt64)?,
+        original: HTTPRequest, collector: OffsetCollector
+    ) {
+        let placement = topic.partitions[partition]
+        let status = node.host.status(of: placement.group)
+        if status?.role == .leader {
+            return appendLocally(items, placement: placement, partition: partition, producer: producer, collector: collector)
         }
         let target = status?.leader ?? placement.replicas.first { $0 != node.config.nodeID }
         guard let target, target != node.config.nodeID else {

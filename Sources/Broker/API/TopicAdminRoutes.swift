@@ -1,3 +1,4 @@
+import Auth
 import Coordination
 import HTTPServer
 import MOMCore
@@ -7,10 +8,10 @@ import Replication
 /// this node's replica of the catalog.
 extension BrokerAPI {
     func registerTopicAdmin(_ router: inout Router) {
-        router.addDeferred(.post, "/v1/topics") { request, responder in self.createTopic(request, responder) }
-        router.add(.get, "/v1/topics") { _ in self.listTopics() }
-        router.addDeferred(.get, "/v1/topics/{t}") { request, responder in self.describeTopic(request, responder) }
-        router.addDeferred(.delete, "/v1/topics/{t}") { request, responder in
+        router.add(.post, "/v1/topics", action: .manageTopics, gate: gate) { request, responder in self.createTopic(request, responder) }
+        router.add(.get, "/v1/topics", action: .describe, gate: gate) { _, responder in responder.send(self.listTopics()) }
+        router.add(.get, "/v1/topics/{t}", action: .describe, gate: gate) { request, responder in self.describeTopic(request, responder) }
+        router.add(.delete, "/v1/topics/{t}", action: .manageTopics, gate: gate) { request, responder in
             let name = request.pathParameter("t") ?? ""
             self.proposeCatalog(.deleteTopic(name: name), request: request, responder: responder) { _ in
                 HTTPResponse(status: .noContent)
@@ -37,10 +38,16 @@ extension BrokerAPI {
                 name: name, partitions: partitions, replicationFactor: factor,
                 retentionMilliseconds: retentionMilliseconds, retentionBytes: retentionBytes, replicas: replicas))
             try catalog.validate(command)
-            proposeCatalog(command, request: request, responder: responder) { _ in
-                let topic = self.node.meta.current.topic(name)
-                return HTTPResponse.json(.created, bytes: self.topicJSON(name: name, topic: topic))
+            // Answer once the new partitions hosted here have leaders (bounded), so the next
+            // request — a produce — finds them ready.
+            let deferred = HTTPResponder { response in
+                guard response.status.code == 201, let topic = self.node.meta.current.topic(name) else { return _ = responder.send(response) }
+                let hostedHere = topic.partitions.filter { $0.replicas.contains(self.node.config.nodeID) }.map(\.group)
+                self.awaitLeaders(of: hostedHere, timeoutMilliseconds: self.leaderWaitMilliseconds) {
+                    responder.send(.json(.created, bytes: self.topicJSON(name: name, topic: topic)))
+                }
             }
+            proposeCatalog(command, request: request, responder: deferred) { _ in HTTPResponse(status: .created) }
         } catch let error as ModelError {
             responder.send(error: error.httpError)
         } catch {

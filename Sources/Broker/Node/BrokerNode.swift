@@ -17,6 +17,7 @@ public final class BrokerNode: @unchecked Sendable {
     let groups: NodeGroups
     let peers = PeerDirectory()
     private var watchTask: Task<Void, Never>?
+    private var reconciler: MembershipReconciler?
     /// Idempotent requests being written (loop thread only): a concurrent identical retry waits.
     var inflightProducers: Set<ProducerKey> = []
     /// Called when the live-node set changes, to re-dial peers.
@@ -59,6 +60,9 @@ public final class BrokerNode: @unchecked Sendable {
         try await registerRetrying(registration)
         peers.update(try await coordinator.liveNodes())
         onPeersChanged?(peers.raftAddresses())
+        let reconciler = MembershipReconciler(node: self)
+        reconciler.start()
+        self.reconciler = reconciler
         let stream = coordinator.watchLiveNodes()
         watchTask = Task { [peers, weak self] in
             for await live in stream {
@@ -97,6 +101,7 @@ public final class BrokerNode: @unchecked Sendable {
         _ = host.handOverLeadership(timeoutMilliseconds: 5_000)
         try? await coordinator.deregister()
         watchTask?.cancel()
+        reconciler?.stop()
         host.stop()
     }
 }

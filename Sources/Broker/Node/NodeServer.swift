@@ -1,4 +1,6 @@
+import Auth
 import Coordination
+import Foundation
 import Glibc
 import HTTPServer
 import MOMCore
@@ -65,6 +67,8 @@ public enum NodeServer {
 
     static func start(_ config: NodeConfig, makeLink: LinkFactory) async throws -> Running {
         let clock = SystemClock()
+        // Refuse to start without a secret before touching anything else.
+        _ = try makeAuth(config, clock: clock, checkOnly: true)
         let limits = Limits.standard
         let coordinator: any Coordinator
         if let zookeeper = config.zookeeper {
@@ -82,7 +86,8 @@ public enum NodeServer {
         node.onPeersChanged = link.updatePeers
         try await node.start()
         let pool = HTTPClientPool(threadCount: 16, timeoutMilliseconds: 35_000)
-        let api = BrokerAPI(node: node, forwarder: Forwarder(pool: pool, peers: node.peers))
+        let (gate, loginWorker) = try makeAuth(config, clock: clock)
+        let api = BrokerAPI(node: node, forwarder: Forwarder(pool: pool, peers: node.peers), gate: gate, loginWorker: loginWorker)
         let server = HTTPServer(configuration: HTTPServerConfiguration(address: config.httpListen, limits: limits, clock: clock), router: api.makeRouter())
         let address = try server.start()
         Log.info("node started", [
@@ -91,6 +96,36 @@ public enum NodeServer {
             ("data", config.dataDirectory),
         ])
         return Running(node: node, server: server, pool: pool, stopLink: link.stop)
+    }
+
+    /// The token gate and the login worker. Without a secret momd refuses to start, unless it
+    /// runs with `--insecure-no-auth`, which is logged loudly.
+    static func makeAuth(_ config: NodeConfig, clock: any Clock, checkOnly: Bool = false) throws -> (AuthGate, LoginWorker?) {
+        if config.insecureNoAuth {
+            if !checkOnly {
+                Log.warn("AUTHENTICATION IS OFF (--insecure-no-auth): every request is served without a token; never use this outside a test", [("node", "\(config.nodeID.rawValue)")])
+            }
+            return (AuthGate(verifier: nil), nil)
+        }
+        let secret: String
+        if let fromEnvironment = getenv("MOM_SECRET_KEY").map({ String(cString: $0) }), !fromEnvironment.isEmpty {
+            secret = fromEnvironment
+        } else if let path = config.secretFile {
+            let bytes = try NodeConfig.readFile(path)
+            secret = String(decoding: bytes, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        } else {
+            throw NodeConfig.Invalid(message: "no JWT secret: set MOM_SECRET_KEY (at least 32 bytes) or --secret-file FILE; momd refuses to start without one")
+        }
+        let key: SigningKey
+        do { key = try SigningKey(secret: secret) } catch { throw NodeConfig.Invalid(message: "the JWT secret is unusable: \(error)") }
+        if checkOnly { return (AuthGate(verifier: nil), nil) }
+        let gate = AuthGate(verifier: TokenVerifier(key: key, clock: clock))
+        guard let usersDatabase = config.usersDatabase else {
+            Log.warn("no --users-db: tokens are verified but this node cannot issue them", [("node", "\(config.nodeID.rawValue)")])
+            return (gate, nil)
+        }
+        let store = try UserStore(path: usersDatabase, createIfMissing: true, clock: clock)
+        return (gate, LoginWorker(authenticator: Authenticator(store: store, issuer: TokenIssuer(key: key, clock: clock))))
     }
 
     /// SIGTERM and SIGINT write to a pipe from an async-signal-safe handler; one thread waits on

@@ -1,10 +1,18 @@
 // mom-bench: throughput and latency benchmark for MOM (DESIGN.md §5).
-// Each workload lives in its own file; add one by adding a case to the switch below.
+// Each workload lives in its own file; add one by adding a case to a switch below.
 import Glibc
+
+let arguments = Array(CommandLine.arguments.dropFirst())
+
+// The Raft workloads parse their own flags (--seeds, --schedule, …).
+switch arguments.first {
+case "raft", "simulate": exit(RaftWorkload.main(arguments))
+default: break
+}
 
 let options: BenchOptions
 do {
-    options = try BenchOptions.parse(Array(CommandLine.arguments.dropFirst()))
+    options = try BenchOptions.parse(arguments)
 } catch {
     writeError("mom-bench: \(error)\n\(BenchOptions.usage)\n")
     exit(2)

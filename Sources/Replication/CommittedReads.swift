@@ -39,3 +39,16 @@ extension ReplicationHost {
         return .success(page)
     }
 }
+
+extension ReplicationHost {
+    /// Loop thread only: the entries this node has stored but not applied yet (on a leader, the
+    /// ones that will commit with it). nil when they exceed `maxBytes`, so callers can refuse
+    /// rather than decide without seeing them.
+    public func unappliedStoredEntriesOnLoop(_ groupID: GroupID, maxBytes: Int) -> [Entry]? {
+        guard let group = groups[groupID] else { return [] }
+        let applied = group.node.status.applied
+        guard let stored = try? group.log.lastIndex(), stored > applied else { return [] }
+        guard let entries = try? group.log.entries(from: applied.next, to: stored.next, maxBytes: maxBytes) else { return nil }
+        return entries.last?.index == stored ? entries : nil
+    }
+}

@@ -64,7 +64,14 @@ public final class SegmentGroupLog: GroupLog {
 
     // MARK: RaftStorage
 
-    public func initialState() throws -> (HardState, Configuration) { (hardState, latestSnapshot.metadata.configuration) }
+    /// The commit index is not synced on its own, so it may lag a snapshot installed since:
+    /// everything up to the snapshot is committed by definition (Raft refuses a commit index
+    /// below the log start).
+    public func initialState() throws -> (HardState, Configuration) {
+        var state = hardState
+        state.commit = max(state.commit, latestSnapshot.metadata.index)
+        return (state, latestSnapshot.metadata.configuration)
+    }
 
     public func firstIndex() throws -> LogIndex { latestSnapshot.metadata.index.next }
 

@@ -5,9 +5,9 @@ import Replication
 
 /// Keeps ZooKeeper's `groups/<id>` records (replica set + epoch) in step with the catalog. Only
 /// the `__meta` leader writes, and only by create or compare-and-set, so two leaders of
-/// different terms can never overwrite each other blindly. It runs after every catalog change
-/// and periodically, so a crash between a catalog commit and the ZooKeeper write (or a
-/// ZooKeeper outage) is reconciled by whoever leads `__meta` next.
+/// different terms can never overwrite each other blindly. It runs every 2 s on the `__meta`
+/// leader, so a crash between a catalog commit and the ZooKeeper write (or a ZooKeeper outage)
+/// is reconciled by whoever leads `__meta` next.
 ///
 /// ZooKeeper stores only this membership and the node registry; leaders come from Raft.
 final class MembershipReconciler: @unchecked Sendable {

@@ -11,6 +11,18 @@ extension BrokerNode {
         let sequence: UInt64
     }
 
+    /// Whether the stored-but-unapplied suffix of the group's log holds a record of this producer
+    /// request; nil when that suffix is too large to check.
+    private func pendingCopy(of producer: (id: UInt64, sequence: UInt64), in group: GroupID) -> Bool? {
+        guard let entries = host.unappliedStoredEntriesOnLoop(group, maxBytes: 64 << 20) else { return nil }
+        for entry in entries where entry.kind == .normal && !entry.data.isEmpty {
+            guard case .data(let record)? = try? PartitionRecord.decode(entry.data, limits: limits),
+                  let stamp = record.producer else { continue }
+            if stamp.producerID == producer.id && stamp.sequence == producer.sequence { return true }
+        }
+        return false
+    }
+
     /// Appends `items` to a partition this node leads. `completion` gets one offset per item, in
     /// order, once committed — or the original offsets of an idempotent retry.
     func appendLocally(
@@ -43,6 +55,17 @@ extension BrokerNode {
                     "sequence \(producer.sequence) of producer \(producer.id) is older than its last sequence \(last) and no longer remembered",
                     code: "sequence_out_of_order")))
             case .new:
+                break
+            }
+            // The applied state is not the whole log: an earlier attempt of this very request may
+            // sit in the log, stored but not yet committed (a retry after a timeout in a minority,
+            // say). It will commit with this leader, so writing it again would duplicate it.
+            switch pendingCopy(of: producer, in: group) {
+            case .some(true), .none:
+                return completion(.failure(HTTPError.serviceUnavailable(
+                    "a write with producer_id \(producer.id) and sequence \(producer.sequence) is in the log but not committed yet; retry to learn its offsets",
+                    code: "duplicate_in_flight")))
+            case .some(false):
                 break
             }
             guard !inflightProducers.contains(candidate) else {

@@ -124,6 +124,9 @@ final class TestCluster: @unchecked Sendable {
             "--http-listen", "127.0.0.1:\(node.httpPort)", "--raft-listen", "127.0.0.1:\(node.raftPort)",
             "--zookeeper", zookeeper, "--zk-root", zookeeperRoot,
             "--meta-replicas", nodes.map { "\($0.id)" }.joined(separator: ","), "--tick-ms", "\(tickMilliseconds)",
+            // These tests are about replication and failover; tokens and roles are tested in
+            // BrokerTests (AuthRouteTests), so the cluster here runs without them.
+            "--insecure-no-auth",
         ]
         var environment = ProcessInfo.processInfo.environment
         environment["MOM_SECRET_KEY"] = "integration-test-secret-key-0123456789abcdef"

@@ -1,0 +1,35 @@
+import MOMCore
+import Raft
+
+/// One simulated server: a Raft RawNode (absent while crashed), its disk, and its state machine.
+/// The host logic around them lives in `SimulatedCluster`.
+final class SimulatedNode {
+    let id: NodeID
+    /// Position in the cluster's sorted node list; the network addresses nodes by it.
+    let position: Int
+    let storage: SimulatedStorage
+    var config: RaftConfig
+    /// Nil while the node is down.
+    var raw: RawNode?
+    /// In memory only: lost on a crash, rebuilt from the snapshot on restart.
+    var stateMachine: StateMachine
+    /// While down: the tick at which the node restarts.
+    var restartTick: UInt64 = 0
+    /// The term this node was last seen leading, while it still leads.
+    var leaderTerm: Term?
+    /// The leader term for which leader completeness has been checked.
+    var completenessCheckedTerm: Term?
+    /// The commit index up to which this node's committed entries were recorded in the history.
+    var recordedCommit: LogIndex
+
+    init(id: NodeID, position: Int, image: DiskImage, config: RaftConfig) {
+        self.id = id
+        self.position = position
+        self.storage = SimulatedStorage(image: image)
+        self.config = config
+        self.stateMachine = StateMachine(appliedIndex: image.snapshotIndex)
+        self.recordedCommit = image.snapshotIndex
+    }
+
+    var isUp: Bool { raw != nil }
+}

@@ -1,0 +1,52 @@
+import MOMCore
+import Raft
+import Simulation
+import Testing
+
+/// The CI campaign: thousands of seeds, each a fault phase drawn from the seed (drops,
+/// duplicates, reordering, partitions, crashes at every step of the Ready pipeline, leader
+/// strikes, transfers, compaction, membership changes), then healing and a liveness check.
+/// Chunks run in parallel. A failure prints its seed and schedule; replay it exactly with
+/// `MOM_SEED=<n> swift test --filter SimulationTests` (or `scripts/simulate` with MOM_SEED).
+@Suite struct SimulationCampaignTests {
+    static let chunkCount: UInt64 = 8
+    /// 8 x 250 = 2,000 swarm seeds.
+    static let swarmSeedsPerChunk: UInt64 = 250
+    /// 8 x 13 = 104 leader-churn seeds (Classic Raft, targeted leader crashes).
+    static let churnSeedsPerChunk: UInt64 = 13
+
+    /// Fault phases (100 ticks, i.e. 5 to 10 election timeouts, then healing and up to 300
+    /// liveness ticks) are shorter than the long campaign's 300, to fit the CI budget in debug
+    /// builds: about 25 ms of CPU per seed here.
+    static var options: SimulationOptions {
+        var options = SimulationOptions()
+        options.faultTicks = 100
+        return options
+    }
+
+    @Test(arguments: 0..<SimulationCampaignTests.chunkCount)
+    func swarmSeedsPass(chunk: UInt64) {
+        run(chunk: chunk, seedsPerChunk: SimulationCampaignTests.swarmSeedsPerChunk, kind: .swarm)
+    }
+
+    @Test(arguments: 0..<SimulationCampaignTests.chunkCount)
+    func leaderChurnSeedsPass(chunk: UInt64) {
+        run(chunk: chunk, seedsPerChunk: SimulationCampaignTests.churnSeedsPerChunk, kind: .leaderChurn)
+    }
+
+    func run(chunk: UInt64, seedsPerChunk: UInt64, kind: FaultSchedule.Kind) {
+        var options = SimulationCampaignTests.options
+        options.scheduleKind = kind
+        let first = chunk * seedsPerChunk
+        let seeds = TestSeed.replay.map { chunk == 0 ? [$0] : [] } ?? Array(first..<(first + seedsPerChunk))
+        CrashReporter.install()
+        let slot = Int(chunk) + (kind == .swarm ? 0 : Int(SimulationCampaignTests.chunkCount))
+        defer { CrashReporter.running(UInt64.max, slot: slot) }
+        for seed in seeds {
+            CrashReporter.running(seed, slot: slot)
+            let report = Simulator.run(seed: seed, options: options)
+            #expect(report.passed, "\(kind.rawValue) \(report)")
+            if !report.passed { return }
+        }
+    }
+}

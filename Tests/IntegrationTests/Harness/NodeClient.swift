@@ -13,17 +13,23 @@ struct Reply: Sendable {
     var errorCode: String? { json?["error"]?["code"]?.stringValue }
 }
 
-/// A blocking `HTTPClient` to one node, used from async tests: each exchange runs on a
-/// Dispatch thread (not the cooperative pool), one at a time, under the client's own timeout.
+/// A blocking `HTTPClient` to one node, used from async tests: each exchange runs on the
+/// client's own serial Dispatch queue, one at a time, under the client's own timeout.
+///
+/// Why a serial queue of its own: a serial queue is overcommitting (it always gets a thread),
+/// whereas blocking work on a global or concurrent queue takes one of the few (≈ CPU count)
+/// shared worker threads — on a 2-core machine that stalls every other suite's Dispatch work
+/// and async tasks while a request waits on a slow cluster.
 final class NodeClient: @unchecked Sendable {
     let port: UInt16
     private let lock = NSLock()
     private let client: HTTPClient
-    private static let queue = DispatchQueue(label: "mom-it-http", attributes: .concurrent)
+    private let queue: DispatchQueue
 
     init(port: UInt16, timeoutMilliseconds: UInt64) throws {
         self.port = port
         client = try HTTPClient(address: .loopback(port: port), timeoutMilliseconds: timeoutMilliseconds)
+        queue = DispatchQueue(label: "mom-it-http-\(port)")
     }
 
     /// Sends a request; a transport failure (refused, timed out, closed) throws `HTTPClientError`.
@@ -31,7 +37,7 @@ final class NodeClient: @unchecked Sendable {
         let headers = json == nil ? HTTPHeaders() : HTTPHeaders([("Content-Type", "application/json")])
         let body = json?.serialized() ?? []
         let result: Result<HTTPResponse, HTTPClientError> = await withCheckedContinuation { continuation in
-            Self.queue.async {
+            self.queue.async {
                 let outcome = self.lock.withLock { () -> Result<HTTPResponse, HTTPClientError> in
                     do throws(HTTPClientError) {
                         return .success(try self.client.send(method, target, body: body, headers: headers))

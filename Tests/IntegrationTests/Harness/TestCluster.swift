@@ -137,9 +137,12 @@ final class TestCluster: @unchecked Sendable {
     func waitHealthy(_ id: Int, timeoutMilliseconds: Int) async throws {
         let node = node(id)
         let deadline = ContinuousClock.now + .milliseconds(timeoutMilliseconds)
-        while ContinuousClock.now < deadline {
+        // The deadline is checked after each attempt, so a test whose task was starved past it
+        // (other suites blocking the cooperative pool) still gets one real try.
+        while true {
             if let reply = try? await node.client.send(.get, "/healthz"), reply.status == 200 { return }
             if node.process?.hasExited ?? true { throw HarnessError("node \(id) exited during start-up; see \(node.logPath)") }
+            if ContinuousClock.now >= deadline { break }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw HarnessError("node \(id) did not answer /healthz within \(timeoutMilliseconds) ms")

@@ -57,7 +57,7 @@ final class Producer: @unchecked Sendable {
         let deadline = ContinuousClock.now + .milliseconds(retryMilliseconds)
         var backoffMilliseconds = 50
         var lastFailure = ""
-        while ContinuousClock.now < deadline {
+        while true {  // the deadline is checked after each attempt (see TestCluster.waitHealthy)
             let node = nodes[rotation % nodes.count]
             rotation += 1
             do {
@@ -75,6 +75,7 @@ final class Producer: @unchecked Sendable {
                 lastFailure = "node \(node.id): \(error)"
             }
             retries += 1
+            if ContinuousClock.now >= deadline { break }
             try await Task.sleep(for: .milliseconds(backoffMilliseconds))
             backoffMilliseconds = min(backoffMilliseconds * 2, backoffMaxMilliseconds)
         }
@@ -97,18 +98,22 @@ final class Producer: @unchecked Sendable {
 /// Reading a partition by offset from one node.
 enum PartitionReader {
     /// Every committed record of `partition` below `endOffset` as this node serves it
-    /// (`offset → value`), following `next_offset` across gaps (control records). Waits (bounded)
-    /// for the node's committed prefix to reach `endOffset`: a follower learns commits a
-    /// heartbeat later than the leader.
+    /// (`offset → value`), following `next_offset` across gaps (control records). Waits (at most
+    /// `timeoutMilliseconds` without progress) for the node's committed prefix to reach
+    /// `endOffset`: a follower learns commits a heartbeat later than the leader.
     static func readAll(
         _ node: ClusterNode, topic: String, partition: Int, endOffset: UInt64, timeoutMilliseconds: Int = 20_000
     ) async throws -> [UInt64: String] {
         var records: [UInt64: String] = [:]
         var offset: UInt64 = 0
-        let deadline = ContinuousClock.now + .milliseconds(timeoutMilliseconds)
+        // The time allowed without progress: it restarts whenever the offset moves on.
+        var deadline = ContinuousClock.now + .milliseconds(timeoutMilliseconds)
         while offset < endOffset {
-            guard ContinuousClock.now < deadline else {
-                throw HarnessError("node \(node.id) partition \(partition): read stuck at offset \(offset) of \(endOffset)")
+            // Checked before an attempt only once one has failed (see TestCluster.waitHealthy).
+            func giveUpIfLate() throws {
+                guard ContinuousClock.now < deadline else {
+                    throw HarnessError("node \(node.id) partition \(partition): read stuck at offset \(offset) of \(endOffset)")
+                }
             }
             let target = "/v1/topics/\(topic)/partitions/\(partition)/records?offset=\(offset)&max_records=1000&wait_ms=200"
             let reply: Reply
@@ -116,11 +121,13 @@ enum PartitionReader {
                 reply = try await node.client.send(.get, target)
             } catch let error as HTTPClientError {
                 print("read from node \(node.id): \(error); retrying")
+                try giveUpIfLate()
                 try await Task.sleep(for: .milliseconds(100))
                 continue
             }
             guard reply.status == 200 else {
                 // 503 while the node has no view of the partition yet: retry until the deadline.
+                try giveUpIfLate()
                 try await Task.sleep(for: .milliseconds(100))
                 continue
             }
@@ -133,7 +140,12 @@ enum PartitionReader {
             }
             let next = try #require(page["next_offset"]?.uint64Value)
             #expect(next >= offset, "node \(node.id) partition \(partition): next_offset \(next) < \(offset)")
-            offset = max(offset, next)
+            if next <= offset {
+                try giveUpIfLate()  // nothing new committed here yet
+            } else {
+                offset = next
+                deadline = ContinuousClock.now + .milliseconds(timeoutMilliseconds)
+            }
         }
         return records
     }
@@ -162,11 +174,12 @@ enum Admin {
         ])
         let deadline = ContinuousClock.now + .milliseconds(timeoutMilliseconds)
         var last = ""
-        while ContinuousClock.now < deadline {
+        while true {  // the deadline is checked after each attempt (see TestCluster.waitHealthy)
             if let reply = try? await node.client.send(.post, "/v1/topics", json: body) {
                 if reply.status == 201 || reply.status == 409 { return }
                 last = "\(reply.status) \(reply.text)"
             }
+            if ContinuousClock.now >= deadline { break }
             try await Task.sleep(for: .milliseconds(200))
         }
         throw HarnessError("could not create topic \(name): \(last)")
@@ -182,12 +195,13 @@ enum Admin {
     /// Waits (bounded) until `node` reports a leader for every partition; returns them.
     static func waitForLeaders(_ topic: String, partitions: Int, askingNode node: ClusterNode, timeoutMilliseconds: Int = 20_000) async throws -> [Int] {
         let deadline = ContinuousClock.now + .milliseconds(timeoutMilliseconds)
-        while ContinuousClock.now < deadline {
+        while true {  // the deadline is checked after each attempt (see TestCluster.waitHealthy)
             var leaders: [Int] = []
             for partition in 0..<partitions {
                 if let leader = await leader(of: topic, partition: partition, askingNode: node) { leaders.append(leader) }
             }
             if leaders.count == partitions { return leaders }
+            if ContinuousClock.now >= deadline { break }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw HarnessError("topic \(topic): not every partition has a leader after \(timeoutMilliseconds) ms")

@@ -7,8 +7,11 @@ extension ReplicationHost {
         let tickNanoseconds = settings.tickMilliseconds * 1_000_000
         var nextTick = clock.monotonicNanoseconds() + tickNanoseconds
         var batch: [Command] = []
+        var moreWork = false
         while !stopped {
-            inbox.drain(waitingUntil: nextTick, into: &batch)
+            // Advancing a Ready can make the next one ready at once (a lone voter's own durable
+            // append commits its entry): then loop without waiting for a message or a tick.
+            inbox.drain(waitingUntil: moreWork ? 0 : nextTick, into: &batch)
             for command in batch { handle(command) }
             batch.removeAll(keepingCapacity: true)
             let now = clock.monotonicNanoseconds()
@@ -18,6 +21,7 @@ extension ReplicationHost {
             }
             processReadies(nowNanoseconds: now)
             wakeLeaderWaiters(nowNanoseconds: clock.monotonicNanoseconds())
+            moreWork = groups.values.contains { $0.node.hasReady() }
             if stopping { shutDown() }
         }
     }

@@ -29,10 +29,11 @@ final class Inbox<Item>: @unchecked Sendable {
     /// Wakes the consumer without adding an item.
     func wake() { lock.signal() }
 
-    /// Takes everything queued, waiting until `deadlineNanoseconds` (monotonic) if empty.
+    /// Takes everything queued, waiting until `deadlineNanoseconds` (monotonic) if empty;
+    /// a deadline of 0 never waits.
     func drain(waitingUntil deadlineNanoseconds: UInt64, into batch: inout [Item]) {
         lock.lock()
-        if items.isEmpty { lock.wait(untilMonotonicNanoseconds: deadlineNanoseconds) }
+        if items.isEmpty && deadlineNanoseconds > 0 { lock.wait(untilMonotonicNanoseconds: deadlineNanoseconds) }
         swap(&batch, &items)
         items.removeAll(keepingCapacity: true)
         lock.unlock()

@@ -42,7 +42,7 @@ let package = Package(
         .executableTarget(name: "momctl", dependencies: ["MOMClient", "Auth"]),
         .executableTarget(
             name: "mom-bench",
-            dependencies: ["MOMCore", "SystemIO", "SegmentLog", "Raft", "Simulation", "MOMClient"],
+            dependencies: ["MOMCore", "SystemIO", "SegmentLog", "Raft", "Simulation", "MOMClient", "HTTPServer"],
             path: "Benchmarks/mom-bench"),
 
         .testTarget(name: "MOMCoreTests", dependencies: ["MOMCore"]),

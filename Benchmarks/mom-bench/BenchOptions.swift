@@ -13,11 +13,22 @@ struct BenchOptions {
     var directory: String?
     var keep = false
     var reportDurable = false
+    /// Network workloads: the topic, created with these settings when it does not exist.
+    var topic = "bench"
+    var partitions = 1
+    var replicationFactor = 1
+    /// Open-loop target rate in messages per second; nil runs closed-loop (send on each answer).
+    var ratePerSecond: Double?
+    /// Bearer token sent on every request; nil with `--insecure` (a node run with `--insecure-no-auth`).
+    var token: String?
+    var insecure = false
+    /// consume / e2e: the long-poll wait of each fetch.
+    var waitMilliseconds = 500
 
     /// The usage text, printed on a usage error.
     static let usage = """
         usage: mom-bench <workload> [options]
-          workloads: log
+          workloads: log, produce, consume, e2e
           --messages N      records to write (default 100000)
           --size BYTES      record size (default 1024)
           --batch N         records per batch (default 256)
@@ -28,6 +39,17 @@ struct BenchOptions {
           --keep            keep the work directory afterwards
           --report-durable  log: print "durable <offset>" on stdout after each fdatasync
           --json            the last stdout line is one JSON object with the results
+        network workloads (produce, consume, e2e) over keep-alive HTTP/1.1:
+          --servers LIST    host:port of MOM nodes (127.0.0.0/8 only); thread i uses server i mod count
+          --topic NAME      topic (default bench); created if missing
+          --partitions N    partitions when creating (default 1)
+          --replication-factor N   replication factor when creating (default 1)
+          --batch N         records per produce request / max_records per fetch
+          --concurrency N   produce: connections (threads) in flight; messages in flight = concurrency x batch
+          --rate MSGS       produce/e2e: open-loop target rate in msgs/s (latency from the intended send time)
+          --wait-ms MS      consume/e2e: long-poll wait per fetch (default 500)
+          --token JWT       send Authorization: Bearer JWT
+          --insecure        send no token (momd started with --insecure-no-auth)
         """
 
     /// Why the command line was rejected.
@@ -64,6 +86,16 @@ struct BenchOptions {
             case "--keep": options.keep = true
             case "--report-durable": options.reportDurable = true
             case "--json": options.json = true
+            case "--topic": options.topic = try value(argument)
+            case "--partitions": options.partitions = try positive(argument)
+            case "--replication-factor": options.replicationFactor = try positive(argument)
+            case "--rate":
+                let text = try value(argument)
+                guard let rate = Double(text), rate > 0, rate.isFinite else { throw UsageError(description: "--rate needs positive msgs/s") }
+                options.ratePerSecond = rate
+            case "--wait-ms": options.waitMilliseconds = try positive(argument)
+            case "--token": options.token = try value(argument)
+            case "--insecure": options.insecure = true
             case "-h", "--help": throw UsageError(description: "help")
             default:
                 if argument.hasPrefix("-") || !options.workload.isEmpty {
@@ -74,6 +106,10 @@ struct BenchOptions {
             index += 1
         }
         if options.workload.isEmpty { throw UsageError(description: "missing workload") }
+        if ["produce", "consume", "e2e"].contains(options.workload) {
+            if options.servers.isEmpty { throw UsageError(description: "\(options.workload) needs --servers host:port[,...]") }
+            if options.token == nil && !options.insecure { throw UsageError(description: "\(options.workload) needs --token JWT or --insecure") }
+        }
         return options
     }
 }

@@ -9,6 +9,7 @@ struct BenchReport {
         case integer(Int)
         case number(Double)
         case text(String)
+        case flag(Bool)
     }
 
     private(set) var fields: [(String, Value)] = []
@@ -16,6 +17,7 @@ struct BenchReport {
     mutating func set(_ key: String, _ value: Int) { fields.append((key, .integer(value))) }
     mutating func set(_ key: String, _ value: Double) { fields.append((key, .number(value))) }
     mutating func set(_ key: String, _ value: String) { fields.append((key, .text(value))) }
+    mutating func set(_ key: String, _ value: Bool) { fields.append((key, .flag(value))) }
 
     /// Adds `p50_us`, `p99_us`, `p999_us` and `max_us` from a histogram of nanoseconds.
     mutating func setLatency(_ histogram: LatencyHistogram, prefix: String = "") {
@@ -39,6 +41,7 @@ struct BenchReport {
         case .integer(let number): return String(number)
         case .number(let number): return format(number)
         case .text(let text): return text
+        case .flag(let flag): return String(flag)
         }
     }
 
@@ -46,6 +49,7 @@ struct BenchReport {
         switch value {
         case .integer(let number): return String(number)
         case .number(let number): return number.isFinite ? format(number) : "null"
+        case .flag(let flag): return String(flag)
         case .text(let text):
             var escaped = ""
             for scalar in text.unicodeScalars {

@@ -42,3 +42,12 @@ struct LatencyHistogram {
         return maxNanoseconds
     }
 }
+
+extension LatencyHistogram {
+    /// Adds another histogram's samples (workers record privately and merge once at the end).
+    mutating func merge(_ other: LatencyHistogram) {
+        for (bucket, bucketCount) in other.counts.enumerated() where bucketCount > 0 { counts[bucket] += bucketCount }
+        count += other.count
+        maxNanoseconds = max(maxNanoseconds, other.maxNanoseconds)
+    }
+}

@@ -22,6 +22,9 @@ let report: BenchReport
 do {
     switch options.workload {
     case "log": report = try LogWorkload(options: options).run()
+    case "produce": report = try ProduceWorkload(options: options).run()
+    case "consume": report = try ConsumeWorkload(options: options).run()
+    case "e2e": report = try EndToEndWorkload(options: options).run()
     default:
         writeError("mom-bench: unknown workload '\(options.workload)'\n\(BenchOptions.usage)\n")
         exit(2)

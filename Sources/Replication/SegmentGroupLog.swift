@@ -18,7 +18,7 @@ public final class SegmentGroupLog: GroupLog {
     let fileSystem: any FileSystem
     let limits: Limits
     let clock: any Clock
-    private(set) var log: SegmentLog
+    let log: SegmentLog
     private var hardState = HardState()
     /// Term and vote as last made durable.
     private var durableTermVote: (Term, NodeID?) = (.zero, nil)
@@ -166,14 +166,10 @@ public final class SegmentGroupLog: GroupLog {
         _ = try log.deletePrefix(before: GroupLogMapping.offset(of: index))
     }
 
-    /// Empties the segments and restarts them at `start` (after a snapshot install).
+    /// Empties the segments and restarts them at `start` (after a snapshot install), through
+    /// SegmentLog's own crash-safe reset. A crash midway reopens at the snapshot's offset, and
+    /// `init` repeats the reset if the log does not start there.
     private func resetSegments(startingAt start: Offset) throws {
-        log.close()
-        for name in try fileSystem.listDirectory(directory) where name.hasSuffix(".log") || name.hasSuffix(".index") {
-            try fileSystem.removeFile("\(directory)/\(name)")
-        }
-        try fileSystem.syncDirectory(directory)
-        log = try SegmentLog.open(directory: directory, fileSystem: fileSystem,
-                                  configuration: .init(limits: limits, clock: clock, initialOffset: start))
+        try log.reset(startingAt: start)
     }
 }

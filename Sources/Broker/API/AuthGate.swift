@@ -10,6 +10,14 @@ import SystemIO
 struct AuthGate: Sendable {
     /// nil when the node runs with `--insecure-no-auth` (every request is let through).
     let verifier: TokenVerifier?
+    /// Signs the short-lived tokens of node-to-node writes no client asked for (the dead-letter
+    /// move), with the same secret; nil when auth is off.
+    var internalIssuer: TokenIssuer? = nil
+
+    /// `Bearer …` for a node's own write, or nil when auth is off.
+    func internalAuthorization() -> String? {
+        internalIssuer.map { "Bearer " + $0.issue(subject: "momd", role: .producer).token }
+    }
 
     func check(_ request: HTTPRequest, _ action: Action) throws(HTTPError) {
         guard let verifier else { return }

@@ -37,11 +37,9 @@ public final class BrokerNode: @unchecked Sendable {
         self.host = ReplicationHost(nodeID: config.nodeID, link: link, clock: clock, randomSeed: randomSeed, settings: settings)
         let groups = NodeGroups(nodeID: config.nodeID, limits: limits, factory: logFactory)
         self.groups = groups
-        var metaMachine: MetaStateMachine?
-        self.meta = MetaStateMachine(limits: limits) { outcome in
-            groups.catalogChanged(outcome) { metaMachine?.current ?? Catalog() }
+        self.meta = MetaStateMachine(limits: limits) { outcome, catalog in
+            groups.catalogChanged(outcome) { catalog }
         }
-        metaMachine = meta
         groups.host = host
     }
 

@@ -18,12 +18,13 @@ final class MetaStateMachine: GroupStateMachine, @unchecked Sendable {
     private var outcomes: [LogIndex: Result<CatalogOutcome, ModelError>] = [:]
     private var outcomeOrder: [LogIndex] = []
     private let outcomesMax = 4096
-    /// Called on the loop thread after each applied command, to start and stop groups.
-    private let onChange: (CatalogOutcome) -> Void
+    /// Called on the loop thread after each applied command, to start and stop groups, with
+    /// the catalog as of that command (the published one lags until the batch is applied).
+    private let onChange: (CatalogOutcome, Catalog) -> Void
     private let publishLock = ConditionMutex()
     private var published = Catalog()
 
-    init(limits: Limits, onChange: @escaping (CatalogOutcome) -> Void) {
+    init(limits: Limits, onChange: @escaping (CatalogOutcome, Catalog) -> Void) {
         self.limits = limits
         self.onChange = onChange
     }
@@ -46,7 +47,7 @@ final class MetaStateMachine: GroupStateMachine, @unchecked Sendable {
                 result = .failure(.badRequest("undecodable catalog command at \(entry.index): \(error)"))
             }
             remember(result, at: entry.index)
-            if case .success(let outcome) = result { onChange(outcome) }
+            if case .success(let outcome) = result { onChange(outcome, catalog) }
         }
         let snapshot = catalog
         publishLock.withLock { published = snapshot }
@@ -60,7 +61,7 @@ final class MetaStateMachine: GroupStateMachine, @unchecked Sendable {
         var outcome = CatalogOutcome()
         outcome.createdGroups = restored.groups.filter { before.group($0.group) == nil }
         outcome.removedGroups = before.groups.map(\.group).filter { restored.group($0) == nil }
-        onChange(outcome)
+        onChange(outcome, restored)
     }
 
     func snapshotData(group: GroupID) -> [UInt8] { CatalogSnapshot.encode(catalog) }

@@ -119,7 +119,7 @@ public enum NodeServer {
         let key: SigningKey
         do { key = try SigningKey(secret: secret) } catch { throw NodeConfig.Invalid(message: "the JWT secret is unusable: \(error)") }
         if checkOnly { return (AuthGate(verifier: nil), nil) }
-        let gate = AuthGate(verifier: TokenVerifier(key: key, clock: clock))
+        let gate = AuthGate(verifier: TokenVerifier(key: key, clock: clock), internalIssuer: TokenIssuer(key: key, lifetimeSeconds: 300, clock: clock))
         guard let usersDatabase = config.usersDatabase else {
             Log.warn("no --users-db: tokens are verified but this node cannot issue them", [("node", "\(config.nodeID.rawValue)")])
             return (gate, nil)

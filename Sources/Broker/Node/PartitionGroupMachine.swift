@@ -14,6 +14,17 @@ final class PartitionGroupMachine: GroupStateMachine, @unchecked Sendable {
     /// Set when a committed entry does not decode: the log is corrupt here.
     private(set) var corruptAt: Offset?
 
+    /// Queue leaders only: offsets that a receive or a dead-letter move of this node has picked
+    /// and not yet seen applied, so concurrent receives do not pick the same messages (the later
+    /// claim would be rejected at apply and deliver fewer). Released when the proposal completes.
+    private(set) var reservedOffsets: Set<Offset> = []
+    /// How many proposals of this node wait for their queue verdict; while none do, verdicts
+    /// are not kept (followers never keep any).
+    private var verdictWaiters = 0
+    /// Queue verdicts of applied control records by offset, kept for the proposals waiting on
+    /// them; bounded by the proposals in flight (cleared whenever none waits).
+    private var verdicts: [Offset: QueueApplyResult] = [:]
+
     init(owner: GroupOwner, isQueue: Bool, maxDeliveries: Int?, limits: Limits) {
         self.owner = owner
         self.limits = limits
@@ -26,7 +37,8 @@ final class PartitionGroupMachine: GroupStateMachine, @unchecked Sendable {
             appliedEnd = offset.next
             guard entry.kind == .normal, corruptAt == nil else { continue }
             do {
-                _ = try state.apply(entry: entry.data, at: offset, limits: limits)
+                let (record, verdict) = try state.apply(entry: entry.data, at: offset, limits: limits)
+                if verdictWaiters > 0 && record.isControl && verdict != .none { verdicts[offset] = verdict }
             } catch {
                 corruptAt = offset
             }
@@ -41,4 +53,23 @@ final class PartitionGroupMachine: GroupStateMachine, @unchecked Sendable {
     }
 
     func snapshotData(group: GroupID) -> [UInt8] { [] }
+
+    // MARK: Queue leader bookkeeping (loop thread)
+
+    func reserve(_ offsets: [Offset]) { reservedOffsets.formUnion(offsets) }
+
+    func release(_ offsets: [Offset]) { reservedOffsets.subtract(offsets) }
+
+    /// Call before proposing a queue record whose verdict the caller needs.
+    func expectVerdict() { verdictWaiters += 1 }
+
+    /// Call once per `expectVerdict`, when the proposal completed; returns the verdict of the
+    /// record at `offset` when it was applied (nil when the proposal failed).
+    func takeVerdict(at offset: Offset?) -> QueueApplyResult? {
+        let verdict = offset.flatMap { verdicts.removeValue(forKey: $0) }
+        verdictWaiters -= 1
+        precondition(verdictWaiters >= 0, "takeVerdict without expectVerdict")
+        if verdictWaiters == 0 { verdicts.removeAll() }
+        return verdict
+    }
 }

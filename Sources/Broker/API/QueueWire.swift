@@ -39,14 +39,19 @@ enum QueueWire {
     static func messages(from body: [UInt8]) -> [ClaimedMessage]? {
         guard let list = (try? JSONValue(parsing: body))?["messages"]?.arrayValue else { return nil }
         var messages: [ClaimedMessage] = []
-        for item in list {
-            guard let text = item["receipt"]?.stringValue, let receipt = try? QueueReceipt(text: text),
-                  let value = try? RequestJSON.bytes(item, "value", required: true) ?? [],
-                  let key = try? RequestJSON.bytes(item, "key", required: false),
-                  let headers = try? RequestJSON.headers(item, limits: .standard)
-            else { return nil }
-            let timestamp = item["timestamp_ms"]?.uint64Value ?? 0
-            messages.append(ClaimedMessage(receipt: receipt, record: DataRecord(timestampMilliseconds: timestamp, key: key, value: value, headers: headers)))
+        do {
+            for item in list {
+                guard let text = item["receipt"]?.stringValue else { return nil }
+                let receipt = try QueueReceipt(text: text)
+                let value = try RequestJSON.bytes(item, "value", required: true) ?? []
+                // A keyless message has `"key": null`: nil here, not a failure.
+                let key = try RequestJSON.bytes(item, "key", required: false)
+                let headers = try RequestJSON.headers(item, limits: .standard)
+                let timestamp = item["timestamp_ms"]?.uint64Value ?? 0
+                messages.append(ClaimedMessage(receipt: receipt, record: DataRecord(timestampMilliseconds: timestamp, key: key, value: value, headers: headers)))
+            }
+        } catch {
+            return nil
         }
         return messages
     }

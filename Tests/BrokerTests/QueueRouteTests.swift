@@ -155,13 +155,13 @@ import Testing
     }
 
     @Test func unackedMessageIsRedeliveredAfterTheTimeout() async throws {
-        let (node, router) = try await Self.nodeWithQueue(#"{"name":"slow","partitions":1,"ack_timeout_ms":300}"#, groups: 1)
+        let (node, router) = try await Self.nodeWithQueue(#"{"name":"slow","partitions":1,"ack_timeout_ms":3000}"#, groups: 1)
         #expect(await Node.call(router, .post, "/v1/queues/slow/messages", #"{"messages":[{"value":"job"}]}"#).0 == 200)
         let first = await Node.call(router, .post, "/v1/queues/slow/receive", "{}").1
         let firstReceipt = try #require(Self.receipts(first).first)
         #expect(Self.receipts(await Node.call(router, .post, "/v1/queues/slow/receive", "{}").1).isEmpty, "hidden while claimed")
         // A long-poll is woken by the claim's expiry.
-        let second = await Node.call(router, .post, "/v1/queues/slow/receive", #"{"wait_ms":10000}"#).1
+        let second = await Node.call(router, .post, "/v1/queues/slow/receive", #"{"wait_ms":20000}"#).1
         let message = try #require(second?["messages"]?.arrayValue?.first)
         #expect(message["delivery_count"]?.int64Value == 2)
         #expect(message["value"]?.stringValue == "job")

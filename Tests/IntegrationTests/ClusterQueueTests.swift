@@ -124,6 +124,7 @@ extension ClusterTests {
             let log = DeliveryLog()
             let deadline = ContinuousClock.now + .seconds(50)
             let killed = StopFlag()
+            let partitionZeroAtKill = SharedCount()
             await withTaskGroup(of: Void.self) { group in
                 for receiver in 0..<3 {
                     guard let consumer = try? QueueReceiver(queue: queue, nodes: ClusterTests.rotated(cluster.nodes, by: receiver), maxMessages: 20, waitMilliseconds: 300) else { continue }
@@ -132,11 +133,15 @@ extension ClusterTests {
                 group.addTask {
                     while log.uniqueCount < 1_000 && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
                     print("kill -9 of node \(victim) (leader of partition 0) after \(log.uniqueCount) messages")
+                    partitionZeroAtKill.set(log.all.filter { $0.partition == 0 }.count)
                     await cluster.kill(victim)
                     killed.set()
                 }
             }
             #expect(killed.isSet)
+            let partitionZeroAfter = log.all.filter { $0.partition == 0 }.count - partitionZeroAtKill.value
+            print("partition 0 delivered \(partitionZeroAfter) messages after its leader was killed")
+            #expect(partitionZeroAfter > 0, "the new leader of partition 0 served the rest of it")
             let deliveries = log.all
             let redeliveries = deliveries.count - log.uniqueCount
             print("drained \(log.uniqueCount) of \(values.count) messages in \(deliveries.count) deliveries: \(redeliveries) redeliveries after the kill")

@@ -150,3 +150,11 @@ struct QueueReceiver: Sendable {
         return Delivery(value: value, deliveryCount: Int(count), partition: Int(partition), receipt: receipt, headers: headers)
     }
 }
+
+/// An integer shared between tasks.
+final class SharedCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+    var value: Int { lock.withLock { count } }
+    func set(_ newValue: Int) { lock.withLock { count = newValue } }
+}

@@ -30,6 +30,8 @@ final class BrokerAPI: @unchecked Sendable {
         registerOperations(&router)
         registerTopicAdmin(&router)
         registerRecords(&router)
+        registerExchanges(&router)
+        registerSubscriptions(&router)
         return router
     }
 

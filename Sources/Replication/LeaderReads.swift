@@ -23,12 +23,13 @@ extension ReplicationHost {
         _ group: GroupID, timeoutMilliseconds: UInt64,
         _ body: @escaping @Sendable (Result<LeaderReadState, ReplicationError>) -> Void
     ) {
-        let posted = onLoop { host in host.leaderReadOnLoop(group, timeoutMilliseconds: timeoutMilliseconds, body) }
+        let deadline = clock.monotonicNanoseconds() + timeoutMilliseconds * 1_000_000
+        let posted = onLoop { host in host.leaderReadOnLoop(group, deadlineNanoseconds: deadline, body) }
         if !posted { body(.failure(.overloaded)) }
     }
 
     private func leaderReadOnLoop(
-        _ groupID: GroupID, timeoutMilliseconds: UInt64,
+        _ groupID: GroupID, deadlineNanoseconds: UInt64,
         _ body: @escaping @Sendable (Result<LeaderReadState, ReplicationError>) -> Void
     ) {
         guard let group = groups[groupID] else { return body(.failure(.unknownGroup(groupID))) }
@@ -40,10 +41,13 @@ extension ReplicationHost {
         if committedInTerm {
             return body(.success(LeaderReadState(commit: commit, firstIndex: status.firstIndex)))
         }
-        guard timeoutMilliseconds > 0 else { return body(.failure(.timedOut)) }
-        // Wait for the next commit (the term's no-op, normally), then look again without waiting.
-        waitForCommit(groupID, after: commit, timeoutMilliseconds: timeoutMilliseconds) { [self] _ in
-            leaderRead(groupID, timeoutMilliseconds: 0, body)
+        let now = clock.monotonicNanoseconds()
+        guard now < deadlineNanoseconds else { return body(.failure(.timedOut)) }
+        // Wait for the next applied commit (the term's no-op, normally), then look again.
+        let remainingMilliseconds = max(1, (deadlineNanoseconds - now) / 1_000_000)
+        waitForCommit(groupID, after: min(commit, status.applied), timeoutMilliseconds: remainingMilliseconds) { [self] _ in
+            let posted = onLoop { host in host.leaderReadOnLoop(groupID, deadlineNanoseconds: deadlineNanoseconds, body) }
+            if !posted { body(.failure(.overloaded)) }
         }
     }
 }

@@ -126,9 +126,11 @@ import Testing
     /// A catalog routes through its exchanges; a missing exchange is a 404 model error.
     @Test func catalogRouteResolvesExchangeAndBindings() {
         var catalog = Catalog()
-        #expect(catalog.apply(.createTopic(CreateTopic(name: "t", partitions: 1, replicationFactor: 1, retentionMilliseconds: nil, retentionBytes: nil, replicas: [[NodeID(1)]]))) != nil)
-        _ = catalog.apply(.createExchange(name: "x", type: .topic))
-        _ = catalog.apply(.addBinding(AddBinding(exchange: "x", destination: "t", destinationType: .topic, bindingKey: "a.#")))
+        let created = catalog.apply(.createTopic(CreateTopic(
+            name: "t", partitions: 1, replicationFactor: 1, retentionMilliseconds: nil, retentionBytes: nil, replicas: [[NodeID(1)]])))
+        #expect((try? created.get()) != nil)
+        #expect((try? catalog.apply(.createExchange(name: "x", type: .topic)).get()) != nil)
+        #expect((try? catalog.apply(.addBinding(AddBinding(exchange: "x", destination: "t", destinationType: .topic, bindingKey: "a.#"))).get()) != nil)
         #expect((try? catalog.route(exchange: "x", routingKey: "a.b").get()) == [RouteDestination(destination: "t", destinationType: .topic)])
         #expect((try? catalog.route(exchange: "x", routingKey: "b").get()) == [])
         guard case .failure(let error) = catalog.route(exchange: "nope", routingKey: "a") else { Issue.record("expected 404"); return }

@@ -52,8 +52,10 @@ extension BrokerAPI {
         let share = ProduceRequest.partitionRequest(items, topic: name, partition: partition, producer: producer, headers: original.headers)
         let target = "/v1/internal/\(kind == .topic ? "topics" : "queues")/\(name)/partitions/\(partition)/records"
         let forwarded = HTTPRequest(method: .post, target: target, headers: share.headers, body: share.body)
-        let sink = HTTPResponder { response in
-            completion(ProduceRequest.offsets(from: response, items: items, partition: partition).map { $0.map(\.offset) })
+        let sink = { @Sendable in
+            HTTPResponder { response in
+                completion(ProduceRequest.offsets(from: response, items: items, partition: partition).map { $0.map(\.offset) })
+            }
         }
         dispatchToLeader(placement, request: forwarded, responder: sink) {
             self.node.appendLocally(items, group: placement.group, producer: producer, completion: completion)

@@ -9,9 +9,12 @@ extension BrokerAPI {
     /// Runs `local` when this node leads `placement`'s group; forwards `request` (an ordinary
     /// per-partition REST request) otherwise. A hosted but leaderless group (a new partition, a
     /// failover) is waited on once, bounded, before giving up with 503.
+    ///
+    /// `responder` is made only when the request leaves this node (a responder dropped unused
+    /// answers 500 to its sink).
     func dispatchToLeader(
-        _ placement: PartitionPlacement, request: HTTPRequest, responder: HTTPResponder, waitedForLeader: Bool = false,
-        local: @escaping @Sendable () -> Void
+        _ placement: PartitionPlacement, request: HTTPRequest, responder: @escaping @Sendable () -> HTTPResponder,
+        waitedForLeader: Bool = false, local: @escaping @Sendable () -> Void
     ) {
         let status = node.host.status(of: placement.group)
         if status?.role == .leader { return local() }
@@ -23,11 +26,11 @@ extension BrokerAPI {
         }
         let target = status?.leader ?? placement.replicas.first { $0 != node.config.nodeID }
         guard let target, target != node.config.nodeID else {
-            responder.send(error: HTTPError.serviceUnavailable(
+            responder().send(error: HTTPError.serviceUnavailable(
                 "partition group \(placement.group.rawValue) has no leader yet; retry", code: "no_leader"))
             return
         }
-        forwarder.forward(request, to: target, responder: responder)
+        forwarder.forward(request, to: target, responder: responder())
     }
 
     /// After a local attempt found that this node does not lead the group (any more): forwards

@@ -88,7 +88,7 @@ extension BrokerAPI {
         _ body: @escaping @Sendable (LeaderReadState, PartitionGroupMachine) -> Void
     ) {
         let placement = topic.partitions[partition]
-        dispatchToLeader(placement, request: request, responder: responder) {
+        dispatchToLeader(placement, request: request, responder: { responder }) {
             self.node.host.leaderRead(placement.group, timeoutMilliseconds: self.leaderWaitMilliseconds) { result in
                 switch result {
                 case .failure(let error):

@@ -78,14 +78,20 @@ public struct ExchangeMessage: Sendable, Equatable, Encodable {
 /// Where one published message went; empty when no binding matched.
 public struct RoutedDestination: Sendable, Equatable, Decodable {
     public var destination: String
+    /// Whether `destination` is a topic or a queue (nil from servers that do not say).
+    public var destinationType: DestinationType?
     public var partition: Int
     public var offset: Offset
 
-    enum CodingKeys: String, CodingKey { case destination, partition, offset }
+    enum CodingKeys: String, CodingKey {
+        case destination, partition, offset
+        case destinationType = "destination_type"
+    }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         destination = try container.decode(String.self, forKey: .destination)
+        destinationType = try container.decodeIfPresent(DestinationType.self, forKey: .destinationType)
         partition = try container.decode(Int.self, forKey: .partition)
         offset = Offset(try container.decode(UInt64.self, forKey: .offset))
     }
@@ -98,7 +104,17 @@ struct CreateExchangeBody: Encodable {
 
 struct ExchangeListBody: Decodable { var exchanges: [ExchangeInfo] }
 struct BindingListBody: Decodable { var bindings: [Binding] }
-struct ExchangePublishBody: Encodable { var messages: [ExchangeMessage] }
+struct ExchangePublishBody: Encodable {
+    var messages: [ExchangeMessage]
+    var producerID: UInt64?
+    var sequence: UInt64?
+
+    enum CodingKeys: String, CodingKey {
+        case messages
+        case producerID = "producer_id"
+        case sequence
+    }
+}
 struct ExchangePublishResponseBody: Decodable {
     struct Result: Decodable { var routed: [RoutedDestination] }
     var results: [Result]
@@ -149,12 +165,14 @@ extension MOMClient {
     }
 
     /// Publishes by routing key (POST /v1/exchanges/{x}/publish); returns, per message in
-    /// order, the destinations it reached (empty when unroutable).
-    public func publish(exchange: String, messages: [ExchangeMessage]) async throws -> [[RoutedDestination]] {
+    /// order, the destinations it reached (empty when unroutable). With `producer`, a retry of
+    /// the same batch returns the original offsets instead of writing every copy again.
+    public func publish(exchange: String, messages: [ExchangeMessage], producer: ProducerSequence? = nil) async throws -> [[RoutedDestination]] {
         guard !messages.isEmpty else { return [] }
+        let body = ExchangePublishBody(messages: messages, producerID: producer?.producerID, sequence: producer?.sequence)
         let response = try await send(
             method: "POST", target: "/v1/exchanges/\(try PathSegment.encode(exchange))/publish",
-            body: try JSONWire.encode(ExchangePublishBody(messages: messages)))
+            body: try JSONWire.encode(body))
         let result: ExchangePublishResponseBody = try JSONWire.decode(response.body)
         guard result.results.count == messages.count else {
             throw MOMClientError.decoding("sent \(messages.count) messages but got \(result.results.count) results")

@@ -24,7 +24,10 @@ extension ReplicationHost {
         }
         for group in groups.values {
             group.proposals.expire(nowNanoseconds: nowNanoseconds)
-            group.commitWaiters.update(commit: group.node.status.hardState.commit, nowNanoseconds: nowNanoseconds)
+            // Waiters read applied state next (long-polls, leader reads): wake them only once
+            // the commit is applied here too, or they would find nothing new and give up.
+            let status = group.node.status
+            group.commitWaiters.update(commit: min(status.hardState.commit, status.applied), nowNanoseconds: nowNanoseconds)
         }
         for (group, _) in readies { publish(group.status()) }
     }

@@ -68,4 +68,72 @@ import Testing
         ])
         #expect(ExchangeRouting.route(type: .topic, bindings: [binding(4, "e", "x.#")], routingKey: "a").isEmpty)
     }
+
+    /// Edge cases of empty words and `#` placement (leading, trailing and doubled dots, `#`
+    /// alone, `#.#`, `a.#.b`), with RabbitMQ's answers: an empty routing key has zero words,
+    /// "a." is ["a", ""], and `#` may stand for zero words anywhere.
+    static let edgeTable: [(String, String, Bool)] = [
+        ("#", ".", true), ("#", "a.", true), ("#", ".a", true),
+        ("*", ".", false), ("*.*", ".", true), ("*.*", "a.", true), ("*.*", "", false),
+        (".#", "", false), (".#", ".", true), (".#", ".a.b", true), (".#", "a", false),
+        ("#.", "a.", true), ("#.", "", false), ("#.", "a", false), ("#.", ".", true),
+        ("a.#", "a.", true), ("#.a", ".a", true), ("#.a", "a", true), ("#.a", "a.", false),
+        ("a.#.b", "a..b", true), ("a.#.b", "ab", false), ("a.#.b", "a.b.b", true), ("a.#.b", "b.a.b", false),
+        ("#.#", ".", true), ("#.#", "a", true), ("#.#.#", "a.b.c.d", true), ("a.#.#.b", "a.b", true),
+        ("#.b.#", "b", true), ("#.b.#", "a.b.c", true), ("#.b.#", "a.c", false),
+        ("*.#.*", "a", false), ("*.#.*", "a.b", true), ("*.#.*", "a.b.c.d", true),
+        ("..", "..", true), ("..", ".", false), ("*..*", "a..b", true), ("*..*", "a.b", false),
+    ]
+
+    @Test func emptyWordsAndHashPlacement() {
+        for (pattern, key, expected) in Self.edgeTable {
+            #expect(TopicPattern.matches(pattern: pattern, routingKey: key) == expected, "'\(pattern)' vs '\(key)'")
+        }
+    }
+
+    /// One exchange of each type over the same bindings: (routing key → destinations, in
+    /// binding order, each once).
+    @Test func routingTablesPerExchangeType() {
+        let bindings = [
+            binding(1, "all", "#", .topic), binding(2, "eu-orders", "order.eu.*"), binding(3, "created", "*.*.created", .topic),
+            binding(4, "audit", "order.#"), binding(5, "exact", "order.eu.created"), binding(6, "audit", "#.deleted"),
+            binding(7, "empty", ""),
+        ]
+        let topicTable: [(String, [String])] = [
+            ("order.eu.created", ["all", "eu-orders", "created", "audit", "exact"]),
+            ("order.us.created", ["all", "created", "audit"]),
+            ("order.eu", ["all", "audit"]),
+            ("order", ["all", "audit"]),
+            ("user.deleted", ["all", "audit"]),
+            ("", ["all", "empty"]),
+            ("x.y.z.w", ["all"]),
+        ]
+        for (key, expected) in topicTable {
+            #expect(ExchangeRouting.route(type: .topic, bindings: bindings, routingKey: key).map(\.destination) == expected, "topic '\(key)'")
+        }
+        let directTable: [(String, [String])] = [
+            ("order.eu.created", ["exact"]), ("#", ["all"]), ("", ["empty"]), ("order.eu.*", ["eu-orders"]), ("order.us.created", []),
+        ]
+        for (key, expected) in directTable {
+            #expect(ExchangeRouting.route(type: .direct, bindings: bindings, routingKey: key).map(\.destination) == expected, "direct '\(key)'")
+        }
+        for key in ["", "anything", "order.eu.created"] {
+            #expect(ExchangeRouting.route(type: .fanout, bindings: bindings, routingKey: key).map(\.destination)
+                    == ["all", "eu-orders", "created", "audit", "exact", "empty"], "fanout '\(key)'")
+        }
+    }
+
+    /// A catalog routes through its exchanges; a missing exchange is a 404 model error.
+    @Test func catalogRouteResolvesExchangeAndBindings() {
+        var catalog = Catalog()
+        let created = catalog.apply(.createTopic(CreateTopic(
+            name: "t", partitions: 1, replicationFactor: 1, retentionMilliseconds: nil, retentionBytes: nil, replicas: [[NodeID(1)]])))
+        #expect((try? created.get()) != nil)
+        #expect((try? catalog.apply(.createExchange(name: "x", type: .topic)).get()) != nil)
+        #expect((try? catalog.apply(.addBinding(AddBinding(exchange: "x", destination: "t", destinationType: .topic, bindingKey: "a.#"))).get()) != nil)
+        #expect((try? catalog.route(exchange: "x", routingKey: "a.b").get()) == [RouteDestination(destination: "t", destinationType: .topic)])
+        #expect((try? catalog.route(exchange: "x", routingKey: "b").get()) == [])
+        guard case .failure(let error) = catalog.route(exchange: "nope", routingKey: "a") else { Issue.record("expected 404"); return }
+        #expect(error.status == 404)
+    }
 }

@@ -179,6 +179,24 @@ import Testing
         let publish = try #require(server.requests("POST /v1/exchanges/events/publish").first).json()
         let messages = try #require(publish["messages"] as? [[String: Any]])
         #expect(messages.first?["routing_key"] as? String == "order.eu")
+        #expect(publish["producer_id"] == nil && publish["sequence"] == nil)
+    }
+
+    /// An idempotent publish sends producer_id and sequence; the answer's destination_type is read.
+    @Test func idempotentExchangePublish() async throws {
+        let server = try FakeServer()
+        defer { server.stop() }
+        server.script("POST /v1/exchanges/events/publish", [.json(200, """
+            {"results":[{"routed":[{"destination":"work","destination_type":"queue","partition":1,"offset":7}]}]}
+            """)])
+        let client = try makeClient([server.address])
+        let routed = try await client.publish(exchange: "events", messages: [ExchangeMessage(routingKey: "k", value: "v")],
+                                              producer: ProducerSequence(producerID: 9, sequence: 4))
+        #expect(routed.first?.first?.destinationType == .queue)
+        #expect(routed.first?.first?.offset == Offset(7))
+        let publish = try #require(server.requests("POST /v1/exchanges/events/publish").first).json()
+        #expect(publish["producer_id"] as? Int == 9)
+        #expect(publish["sequence"] as? Int == 4)
     }
 
     @Test func healthNeedsNoToken() async throws {

@@ -31,6 +31,8 @@ final class BrokerAPI: @unchecked Sendable {
         registerTopicAdmin(&router)
         registerRecords(&router)
         registerQueues(&router)
+        registerExchanges(&router)
+        registerSubscriptions(&router)
         return router
     }
 

@@ -29,7 +29,9 @@ struct ProduceRequest {
     }
 
     /// Parses the body. `partitions` is the topic's partition count; records without a partition
-    /// go to hash(key) mod partitions, or round-robin from `roundRobinStart` when keyless.
+    /// go to hash(key) mod partitions; keyless ones of an idempotent producer to a hash of
+    /// (producer, sequence, position), so a retry lands on the same partitions; others round-robin
+    /// from `roundRobinStart`.
     static func parse(_ body: JSONValue, partitions: Int, roundRobinStart: Int, limits: Limits) throws(HTTPError) -> ProduceRequest {
         guard let records = body["records"]?.arrayValue else { throw .badRequest("'records' must be an array of records") }
         guard !records.isEmpty else { throw .badRequest("'records' is empty; send at least one record") }
@@ -58,6 +60,9 @@ struct ProduceRequest {
                 partition = Int(explicit)
             } else if let key {
                 partition = Int(KeyHash.fnv1a(key) % UInt64(partitions))
+            } else if let producerID, let sequence {
+                // A retry must land where the first attempt did, or dedup cannot find it.
+                partition = Int(KeyHash.mix(producerID, sequence, UInt64(originalPosition ?? position)) % UInt64(partitions))
             } else {
                 partition = (roundRobinStart + position) % partitions
             }

@@ -34,7 +34,7 @@ struct PartitionStateMachine: Equatable, Sendable {
 
     mutating func apply(_ record: PartitionRecord, at offset: Offset) -> QueueApplyResult {
         dedup.apply(record, at: offset)
-        cursors.apply(record)
+        cursors.apply(record, at: offset)
         return queue?.apply(record, at: offset) ?? .none
     }
 }

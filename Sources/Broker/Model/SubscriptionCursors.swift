@@ -61,6 +61,18 @@ struct SubscriptionCursors: Equatable, Sendable {
         }
     }
 
+    /// Applies the partition record at `offset`; records other than cursor records are ignored.
+    /// A commit of exactly its own offset ("everything before this record") also covers the
+    /// record itself — a control record no reader will see — so the cursor moves past it.
+    /// Otherwise every commit at the high watermark would leave a lag of one (its own record).
+    mutating func apply(_ record: PartitionRecord, at offset: Offset) {
+        if case .subscriptionCommit(let commit) = record, commit.offset == offset {
+            _ = apply(SubscriptionCommit(subscription: commit.subscription, subscriptionID: commit.subscriptionID, offset: offset.next))
+            return
+        }
+        apply(record)
+    }
+
     /// Applies any partition record; records other than cursor records are ignored.
     mutating func apply(_ record: PartitionRecord) {
         switch record {

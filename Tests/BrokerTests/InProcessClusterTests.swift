@@ -1,0 +1,167 @@
+import Coordination
+import Glibc
+import HTTPServer
+import MOMCore
+import Raft
+import Replication
+import SystemIO
+import Testing
+@testable import Broker
+
+/// Three nodes in one process with the real TCP transport and real HTTP servers (forwarding
+/// goes over sockets), memory logs and a shared in-memory coordinator. Lets a test place a
+/// queue on a chosen node — queues have no REST routes on this branch — and publish to it
+/// through another node.
+final class InProcessCluster: @unchecked Sendable {
+    struct Member {
+        let node: BrokerNode
+        let router: Router
+        let server: HTTPServer
+        let pool: HTTPClientPool
+        let stopLink: @Sendable () -> Void
+    }
+
+    private(set) var members: [Member] = []
+
+    static func start(size: Int = 3) async throws -> InProcessCluster {
+        let cluster = InProcessCluster()
+        let store = InMemoryCoordinationStore()
+        let ports = try freePorts(2 * size)
+        let replicas = (1...size).map(String.init).joined(separator: ",")
+        for id in 1...size {
+            let config = try NodeConfig.parse(arguments: [
+                "--node-id", "\(id)", "--data-dir", "/nonexistent", "--meta-replicas", replicas, "--tick-ms", "20",
+                "--http-listen", "127.0.0.1:\(ports[2 * id - 2])", "--raft-listen", "127.0.0.1:\(ports[2 * id - 1])",
+            ])
+            let relay = LinkRelay()
+            let node = BrokerNode(config: config, coordinator: InMemoryCoordinator(store: store), link: relay, logFactory: MemoryGroupLogFactory(),
+                                  clock: SystemClock(), limits: .standard, randomSeed: UInt64(id))
+            let link = try NodeServer.tcpLink(config, node.host)
+            relay.target = link.link
+            node.onPeersChanged = link.updatePeers
+            try await node.start()
+            let pool = HTTPClientPool(threadCount: 2, timeoutMilliseconds: 35_000)
+            let api = BrokerAPI(node: node, forwarder: Forwarder(pool: pool, peers: node.peers), gate: AuthGate(verifier: nil), loginWorker: nil)
+            let router = api.makeRouter()
+            let server = HTTPServer(configuration: HTTPServerConfiguration(address: config.httpListen, limits: .standard, clock: SystemClock()), router: router)
+            _ = try server.start()
+            cluster.members.append(Member(node: node, router: router, server: server, pool: pool, stopLink: link.stop))
+        }
+        return cluster
+    }
+
+    /// Starts a cluster, runs `body`, and stops the cluster whether `body` threw or not.
+    static func run(_ body: (InProcessCluster) async throws -> Void) async throws {
+        let cluster = try await start()
+        do {
+            try await body(cluster)
+        } catch {
+            await cluster.stop()
+            throw error
+        }
+        await cluster.stop()
+    }
+
+    func node(_ id: Int) -> BrokerNode { members[id - 1].node }
+    func router(_ id: Int) -> Router { members[id - 1].router }
+
+    /// The `__meta` leader, once every node knows it (bounded).
+    func metaLeader() async -> BrokerNode? {
+        _ = await SingleNodeTests.waitUntil {
+            let leaders = Set(members.compactMap { $0.node.host.status(of: MetaStateMachine.group)?.leader })
+            return leaders.count == 1 && members.allSatisfy { $0.node.host.status(of: MetaStateMachine.group)?.leader != nil }
+        }
+        return members.first { $0.node.host.status(of: MetaStateMachine.group)?.role == .leader }?.node
+    }
+
+    /// Proposes a catalog command on the meta leader and waits until every node applied it.
+    func propose(_ command: CatalogCommand, until applied: @escaping (Catalog) -> Bool) async -> Bool {
+        guard let leader = await metaLeader() else { return false }
+        leader.host.propose(MetaStateMachine.group, entries: [command.encoded()]) { _ in }
+        return await SingleNodeTests.waitUntil { self.members.allSatisfy { applied($0.node.meta.current) } }
+    }
+
+    func stop() async {
+        for member in members {
+            member.server.shutdown(graceMilliseconds: 500)
+            await member.node.stop()
+            member.stopLink()
+            member.pool.shutdown()
+            await member.node.coordinator.close()
+        }
+    }
+
+    /// Ports the kernel hands out on 127.0.0.1, all held open while collecting so none repeats.
+    static func freePorts(_ count: Int) throws -> [UInt16] {
+        var sockets: [Int32] = []
+        defer { sockets.forEach { close($0) } }
+        var ports: [UInt16] = []
+        for _ in 0..<count {
+            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            try #require(descriptor >= 0)
+            sockets.append(descriptor)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
+            let named = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
+            try #require(bound == 0 && named == 0)
+            ports.append(UInt16(bigEndian: address.sin_port))
+        }
+        return ports
+    }
+}
+
+@Suite(.serialized) struct InProcessClusterTests {
+    /// A topic led by node 1 and a queue led by node 3, bound to one exchange; publishing
+    /// through node 2 (which hosts neither) forwards each share to its leader over HTTP, and
+    /// every copy is in the leader's log at the offset the answer gives.
+    @Test func publishThroughNode2ReachesATopicAndAQueueLedElsewhere() async throws {
+        try await InProcessCluster.run { cluster in
+            #expect(await cluster.metaLeader() != nil)
+            let topic = CatalogCommand.createTopic(CreateTopic(
+                name: "orders", partitions: 1, replicationFactor: 1, retentionMilliseconds: nil, retentionBytes: nil, replicas: [[NodeID(1)]]))
+            #expect(await cluster.propose(topic) { $0.topic("orders") != nil })
+            let queue = CatalogCommand.createQueue(CreateQueue(
+                name: "work", partitions: 2, replicationFactor: 1, ackTimeoutMilliseconds: 30_000, maxDeliveries: nil,
+                replicas: [[NodeID(3)], [NodeID(3)]], deadLetterReplicas: []))
+            #expect(await cluster.propose(queue) { $0.queue("work") != nil })
+            let catalog = cluster.node(2).meta.current
+            let topicGroup = try #require(catalog.topic("orders")?.partitions.first?.group)
+            let queueGroups = try #require(catalog.queue("work")?.partitions.map(\.group))
+            #expect(await SingleNodeTests.waitUntil { cluster.node(1).host.status(of: topicGroup)?.role == .leader })
+            #expect(await SingleNodeTests.waitUntil { queueGroups.allSatisfy { cluster.node(3).host.status(of: $0)?.role == .leader } })
+            #expect(cluster.node(2).host.status(of: topicGroup) == nil && queueGroups.allSatisfy { cluster.node(2).host.status(of: $0) == nil },
+                    "node 2 hosts neither destination")
+
+            // Admin calls through node 2 are forwarded to the meta leader.
+            let router = cluster.router(2)
+            #expect(await SingleNodeTests.call(router, .post, "/v1/exchanges", #"{"name":"events","type":"direct"}"#).0 == 201)
+            #expect(await SingleNodeTests.call(router, .post, "/v1/exchanges/events/bindings", #"{"destination":"orders","destination_type":"topic","binding_key":"new"}"#).0 == 201)
+            #expect(await SingleNodeTests.call(router, .post, "/v1/exchanges/events/bindings", #"{"destination":"work","destination_type":"queue","binding_key":"new"}"#).0 == 201)
+            #expect(await SingleNodeTests.waitUntil { cluster.node(2).meta.current.bindings(exchange: "events")?.count == 2 })
+
+            let (status, body) = await SingleNodeTests.call(router, .post, "/v1/exchanges/events/publish",
+                #"{"producer_id":3,"sequence":1,"messages":[{"routing_key":"new","value":"m0"},{"routing_key":"old","value":"m1"},{"routing_key":"new","key":"k","value":"m2"}]}"#)
+            #expect(status == 200, "\(String(describing: body))")
+            let results = try #require(body?["results"]?.arrayValue)
+            #expect(results.map { $0["routed"]?.arrayValue?.compactMap { $0["destination"]?.stringValue } ?? [] } == [["orders", "work"], [], ["orders", "work"]])
+            for (index, value) in [(0, "m0"), (2, "m2")] {
+                for copy in results[index]["routed"]?.arrayValue ?? [] {
+                    let offset = try #require(copy["offset"]?.uint64Value)
+                    let partition = Int(try #require(copy["partition"]?.int64Value))
+                    let isQueue = copy["destination_type"]?.stringValue == "queue"
+                    let leader = isQueue ? cluster.node(3) : cluster.node(1)
+                    let group = isQueue ? queueGroups[partition] : topicGroup
+                    let record = await ExchangeRouteTests.record(leader, group: group, offset: offset)
+                    #expect(record.map { String(decoding: $0.value, as: UTF8.self) } == value, "\(isQueue ? "work" : "orders")/\(partition)@\(offset)")
+                }
+            }
+            // A retry through another node answers the same offsets (dedup on the leaders).
+            let retry = await SingleNodeTests.call(cluster.router(3), .post, "/v1/exchanges/events/publish",
+                #"{"producer_id":3,"sequence":1,"messages":[{"routing_key":"new","value":"m0"},{"routing_key":"old","value":"m1"},{"routing_key":"new","key":"k","value":"m2"}]}"#)
+            #expect(retry.0 == 200 && retry.1 == body)
+        }
+    }
+}

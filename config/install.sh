@@ -8,7 +8,7 @@
 # reports "0 changes". It never overwrites the secret or an existing node config.
 #
 # usage: config/install.sh [--dry-run] [--root DIR] [--binaries DIR] [--skip-packages]
-#                          [--node-id N [--http-listen H:P] [--raft-listen H:P]
+#                          [--node-id N --http-listen IP:PORT --raft-listen IP:PORT
 #                           [--zookeeper H:P,H:P,H:P] [--meta-replicas 1,2,3]]
 #                          [--with-zookeeper-unit]
 #   --dry-run        print what would change, change nothing
@@ -24,8 +24,8 @@ dry_run=0
 binaries=""
 skip_packages=0
 node_id=""
-http_listen="0.0.0.0:8080"
-raft_listen="0.0.0.0:9090"
+http_listen=""
+raft_listen=""
 zookeeper=""
 meta_replicas=""
 with_zookeeper_unit=0
@@ -50,6 +50,11 @@ while [ $# -gt 0 ]; do
 done
 if [ -n "$node_id" ] && ! [[ "$node_id" =~ ^[1-9][0-9]*$ ]]; then
     echo "install.sh: --node-id must be a positive number (it names the momd@N instance)" >&2; exit 2
+fi
+# The listen addresses are also what the node advertises in ZooKeeper, so peers and forwarded
+# requests dial them: they must be this machine's own address, never 0.0.0.0.
+if [ -n "$node_id" ] && { [ -z "$http_listen" ] || [ -z "$raft_listen" ]; }; then
+    echo "install.sh: --node-id needs --http-listen IP:PORT and --raft-listen IP:PORT (this machine's address: peers dial what the node advertises)" >&2; exit 2
 fi
 if [ -n "$root" ]; then
     if [ "$dry_run" = 0 ]; then mkdir -p "$root"; fi

@@ -14,6 +14,7 @@ public struct Router: Sendable {
         var literalChildren: [String: Int] = [:]
         var parameterChild: (name: String, node: Int)?
         var handlers: [HTTPMethod: HTTPHandler] = [:]
+        var patterns: [HTTPMethod: String] = [:]
     }
 
     private var nodes: [Node] = [Node()]
@@ -32,7 +33,18 @@ public struct Router: Sendable {
         }
         precondition(nodes[node].handlers[method] == nil, "route registered twice: \(method.rawValue) \(pattern)")
         nodes[node].handlers[method] = handler
+        nodes[node].patterns[method] = pattern
         routes.append((method, pattern))
+    }
+
+    /// Replaces every registered handler with `wrap`'s result, given its method and pattern as
+    /// registered: middleware (metrics) labels by route template, never by raw path.
+    public mutating func wrapHandlers(_ wrap: (HTTPMethod, String, @escaping HTTPHandler) -> HTTPHandler) {
+        for index in nodes.indices {
+            for (method, handler) in nodes[index].handlers {
+                nodes[index].handlers[method] = wrap(method, nodes[index].patterns[method] ?? "", handler)
+            }
+        }
     }
 
     /// Registers a synchronous handler. A thrown `HTTPResponseError` keeps its status;

@@ -25,6 +25,7 @@ extension BrokerAPI {
                         writer.endObject()
                         responder.send(.json(bytes: writer.bytes))
                     case .failure(let error):
+                        Log.warn("login refused", [("user", String(name.prefix(64))), ("reason", error.code)])
                         responder.send(error: HTTPError(HTTPStatus(code: error.httpStatus), code: error.code, message: error.clientMessage))
                     }
                 }

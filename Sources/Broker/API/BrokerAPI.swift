@@ -33,6 +33,7 @@ final class BrokerAPI: @unchecked Sendable {
         registerQueues(&router)
         registerExchanges(&router)
         registerSubscriptions(&router)
+        registerMetrics(&router)
         return router
     }
 

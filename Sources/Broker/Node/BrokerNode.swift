@@ -16,6 +16,7 @@ public final class BrokerNode: @unchecked Sendable {
     let meta: MetaStateMachine
     let groups: NodeGroups
     let peers = PeerDirectory()
+    let metrics: NodeMetrics
     private var watchTask: Task<Void, Never>?
     private var reconciler: MembershipReconciler?
     /// Idempotent requests being written (loop thread only): a concurrent identical retry waits.
@@ -25,8 +26,9 @@ public final class BrokerNode: @unchecked Sendable {
 
     init(
         config: NodeConfig, coordinator: any Coordinator, link: any PeerLink, logFactory: any GroupLogFactory,
-        clock: any Clock, limits: Limits, randomSeed: UInt64
+        clock: any Clock, limits: Limits, randomSeed: UInt64, metrics: NodeMetrics? = nil
     ) {
+        self.metrics = metrics ?? NodeMetrics(clock: clock)
         self.config = config
         self.limits = limits
         self.clock = clock

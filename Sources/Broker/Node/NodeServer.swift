@@ -77,10 +77,12 @@ public enum NodeServer {
             coordinator = InMemoryCoordinator()
         }
         let relay = LinkRelay()
-        let factory = SegmentGroupLogFactory(dataDirectory: config.dataDirectory, fileSystem: PosixFileSystem(), limits: limits, clock: clock)
+        let metrics = NodeMetrics(clock: clock)
+        let fileSystem = MeasuredFileSystem(PosixFileSystem(), syncLatency: metrics.sync, clock: clock)
+        let factory = SegmentGroupLogFactory(dataDirectory: config.dataDirectory, fileSystem: fileSystem, limits: limits, clock: clock)
         var seed = SystemRandom()
         let node = BrokerNode(config: config, coordinator: coordinator, link: relay, logFactory: factory,
-                              clock: clock, limits: limits, randomSeed: seed.next())
+                              clock: clock, limits: limits, randomSeed: seed.next(), metrics: metrics)
         let link = try makeLink(config, node.host)
         relay.target = link.link
         node.onPeersChanged = link.updatePeers
@@ -88,7 +90,7 @@ public enum NodeServer {
         let pool = HTTPClientPool(threadCount: 16, timeoutMilliseconds: 35_000)
         let (gate, loginWorker) = try makeAuth(config, clock: clock)
         let api = BrokerAPI(node: node, forwarder: Forwarder(pool: pool, peers: node.peers), gate: gate, loginWorker: loginWorker)
-        let server = HTTPServer(configuration: HTTPServerConfiguration(address: config.httpListen, limits: limits, clock: clock), router: api.makeRouter())
+        let server = HTTPServer(configuration: HTTPServerConfiguration(address: config.httpListen, limits: limits, clock: clock), router: api.makeInstrumentedRouter())
         let address = try server.start()
         Log.info("node started", [
             ("node", "\(config.nodeID.rawValue)"), ("http", "\(address)"), ("raft", "\(config.raftListen)"),

@@ -53,7 +53,7 @@ extension BrokerNode {
     /// the high watermark; 416 outside [log start, high watermark].
     func fetch(_ request: FetchRequest, completion: @escaping @Sendable (Result<FetchPage, HTTPError>) -> Void) {
         let limits = self.limits
-        host.readCommitted(request.group, from: GroupLogMapping.index(of: request.offset), maxEntries: request.maxRecords, maxBytes: request.maxBytes) { [host] result in
+        host.readCommitted(request.group, from: GroupLogMapping.index(of: request.offset), maxEntries: request.maxRecords, maxBytes: request.maxBytes) { [host, metrics] result in
             switch result {
             case .failure(let error):
                 completion(.failure(error.httpError))
@@ -74,6 +74,7 @@ extension BrokerNode {
                 do {
                     let entries = page.entries.map { (offset: GroupLogMapping.offset(of: $0.index), bytes: $0.kind == .normal ? $0.data : []) }
                     let visible = try PartitionFetch.visibleRecords(entries, from: request.offset, maxRecords: request.maxRecords, maxBytes: request.maxBytes, limits: limits)
+                    metrics.recordFetched(records: visible.records.count, bytes: visible.records.reduce(0) { $0 + ($1.record.key?.count ?? 0) + $1.record.value.count })
                     completion(.success(FetchPage(records: visible.records, nextOffset: visible.nextOffset, highWatermark: highWatermark, logStartOffset: logStart)))
                 } catch {
                     completion(.failure(HTTPError(.internalServerError, code: "corrupt_record", message: "a committed record does not decode: \(error)")))

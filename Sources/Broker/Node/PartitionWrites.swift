@@ -86,6 +86,7 @@ extension BrokerNode {
             if let inflightKey { inflightProducers.remove(inflightKey) }
             switch result {
             case .success(let range):
+                metrics.recordProduced(records: items.count, bytes: items.reduce(0) { $0 + ($1.key?.count ?? 0) + $1.value.count })
                 completion(.success((range.lowerBound.rawValue...range.upperBound.rawValue).map { GroupLogMapping.offset(of: LogIndex($0)) }))
             case .failure(let error):
                 completion(.failure(error.httpError))

@@ -1,0 +1,66 @@
+import MOMCore
+import SystemIO
+
+/// A `FileSystem` that times every fdatasync into a histogram and otherwise passes through:
+/// the disk's sync latency bounds produce latency (a write is acked only after a majority
+/// synced), so operators need to see it. Wrapping keeps SystemIO free of metrics.
+final class MeasuredFileSystem: FileSystem {
+    private let inner: any FileSystem
+    private let histogram: LatencyHistogram
+    private let clock: any Clock
+
+    init(_ inner: any FileSystem, syncLatency histogram: LatencyHistogram, clock: any Clock) {
+        self.inner = inner
+        self.histogram = histogram
+        self.clock = clock
+    }
+
+    func openFile(_ path: String) throws(Errno) -> any StorageFile {
+        MeasuredFile(try inner.openFile(path), histogram: histogram, clock: clock)
+    }
+
+    func createFile(_ path: String) throws(Errno) -> any StorageFile {
+        MeasuredFile(try inner.createFile(path), histogram: histogram, clock: clock)
+    }
+
+    func listDirectory(_ path: String) throws(Errno) -> [String] { try inner.listDirectory(path) }
+    func rename(_ source: String, to destination: String) throws(Errno) { try inner.rename(source, to: destination) }
+    func removeFile(_ path: String) throws(Errno) { try inner.removeFile(path) }
+    func makeDirectory(_ path: String) throws(Errno) { try inner.makeDirectory(path) }
+    func syncDirectory(_ path: String) throws(Errno) { try inner.syncDirectory(path) }
+    func exists(_ path: String) -> Bool { inner.exists(path) }
+}
+
+/// A file whose `dataSync` is timed; everything else passes through.
+final class MeasuredFile: StorageFile {
+    private let inner: any StorageFile
+    private let histogram: LatencyHistogram
+    private let clock: any Clock
+
+    init(_ inner: any StorageFile, histogram: LatencyHistogram, clock: any Clock) {
+        self.inner = inner
+        self.histogram = histogram
+        self.clock = clock
+    }
+
+    func dataSync() throws(Errno) {
+        let start = clock.monotonicNanoseconds()
+        defer {
+            let end = clock.monotonicNanoseconds()
+            histogram.observe(nanoseconds: end >= start ? end - start : 0)
+        }
+        try inner.dataSync()
+    }
+
+    func read(fromAbsoluteOffset offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
+        try inner.read(fromAbsoluteOffset: offset, into: buffer)
+    }
+
+    func write(toAbsoluteOffset offset: UInt64, _ bytes: UnsafeRawBufferPointer) throws(Errno) {
+        try inner.write(toAbsoluteOffset: offset, bytes)
+    }
+
+    func truncate(toSize size: UInt64) throws(Errno) { try inner.truncate(toSize: size) }
+    func size() throws(Errno) -> UInt64 { try inner.size() }
+    func close() throws(Errno) { try inner.close() }
+}

@@ -12,7 +12,8 @@ import Synchronization
 /// - While ZooKeeper is unreachable, reads return the last known state and `isStale` is true;
 ///   writes throw `unavailable`. A write that throws `unavailable` may or may not have happened.
 /// - Watches are level-triggered snapshots (see `Coordinator`), refreshed by one maintenance task
-///   that coalesces events, so a burst of changes costs one re-read.
+///   that coalesces events, so a burst of changes costs one re-read. The task runs on its own
+///   serial queue (`MaintenanceExecutor`), never waiting for a busy cooperative pool.
 public final class ZooKeeperCoordinator: Coordinator {
     /// The configuration this coordinator was made with.
     public let configuration: ZooKeeperConfiguration
@@ -36,7 +37,7 @@ public final class ZooKeeperCoordinator: Coordinator {
             retryDelayMilliseconds: configuration.retryDelayMilliseconds)
         let (wakeupStream, wakeups) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         self.wakeups = wakeups
-        Task { [weak self] in
+        Task(executorPreference: MaintenanceExecutor(label: "mom.zookeeper.maintenance")) { [weak self] in
             for await _ in wakeupStream {
                 guard let self else { return }
                 await self.performPendingWork()

@@ -14,12 +14,14 @@ import Testing
         func send(to peer: NodeID, group: GroupID, payload: [UInt8]) {}
     }
 
-    static func startNode(gate: AuthGate = AuthGate(verifier: nil), loginWorker: LoginWorker? = nil) async throws -> (BrokerNode, Router) {
+    static func startNode(
+        gate: AuthGate = AuthGate(verifier: nil), loginWorker: LoginWorker? = nil, coordinator: any Coordinator = InMemoryCoordinator()
+    ) async throws -> (BrokerNode, Router) {
         let config = try NodeConfig.parse(arguments: [
             "--node-id", "1", "--data-dir", "/nonexistent", "--http-listen", "127.0.0.1:1", "--raft-listen", "127.0.0.1:2", "--tick-ms", "10",
         ])
         let node = BrokerNode(
-            config: config, coordinator: InMemoryCoordinator(), link: NullLink(), logFactory: MemoryGroupLogFactory(),
+            config: config, coordinator: coordinator, link: NullLink(), logFactory: MemoryGroupLogFactory(),
             clock: SystemClock(), limits: .standard, randomSeed: 1)
         try await node.start()
         let api = BrokerAPI(node: node, forwarder: Forwarder(pool: HTTPClientPool(threadCount: 1), peers: node.peers), gate: gate, loginWorker: loginWorker)

@@ -1,5 +1,5 @@
 # Shared by scripts/test, scripts/run and friends: install the Debian packages MOM needs.
-MOM_DEBIAN_PACKAGES=(libzookeeper-mt-dev zookeeper libsqlite3-dev libssl-dev netcat-openbsd)
+MOM_DEBIAN_PACKAGES=(libzookeeper-mt-dev zookeeper libsqlite3-dev libssl-dev netcat-openbsd python3-yaml)
 
 mom_ensure_packages() {
     local missing=()

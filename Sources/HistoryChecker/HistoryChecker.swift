@@ -162,7 +162,7 @@ struct ObservedValues {
 }
 
 /// What the producers were told: acknowledged (partition, offset) → value, and the values of
-/// writes that definitely failed (and were never acknowledged by a retry).
+/// writes that definitely failed (no attempt of them was acknowledged or left unknown).
 struct ProduceOutcomes {
     var acknowledged: [PartitionKey: [UInt64: String]] = [:]
     /// Every acknowledgement, in history order (two acks may name one offset).
@@ -170,12 +170,17 @@ struct ProduceOutcomes {
     var failedValues: Set<String> = []
 
     init(_ events: [HistoryEvent]) {
-        var okValues: Set<String> = []
+        // A value is definitely failed only if every attempt failed: an `info` attempt (a
+        // timeout) may have been written, and a later retry with the same producer id and
+        // sequence may then be refused without that making the first copy an aborted read.
+        var mayBeWritten: Set<String> = []
         for event in events where event.f == "produce" {
             guard let value = event.value else { continue }
             switch event.type {
+            case .info:
+                mayBeWritten.insert(value)
             case .ok:
-                okValues.insert(value)
+                mayBeWritten.insert(value)
                 if let topic = event.topic, let partition = event.partition, let offset = event.offset {
                     let key = PartitionKey(topic: topic, partition: partition)
                     acknowledged[key, default: [:]][offset] = value
@@ -187,6 +192,6 @@ struct ProduceOutcomes {
                 break
             }
         }
-        failedValues.subtract(okValues)
+        failedValues.subtract(mayBeWritten)
     }
 }

@@ -13,6 +13,7 @@ struct QueueCheck {
 
     private var sent: [String: String] = [:]
     private var failed: Set<String> = []
+    private var unknown: Set<String> = []
     private var deliveries: [MessageID: (count: Int, highestCount: Int, values: Set<String>)] = [:]
     private var deliveredValues: Set<String> = []
     private var deadLetters: Set<String> = []
@@ -28,6 +29,8 @@ struct QueueCheck {
                 if let value = event.value { sent[value] = event.queue ?? "?" }
             case (.fail, "enqueue"):
                 if let value = event.value { failed.insert(value) }
+            case (.info, "enqueue"):
+                if let value = event.value { unknown.insert(value) }
             case (.ok, "receive"):
                 for message in event.messages ?? [] {
                     let id = MessageID(queue: event.queue ?? "?", partition: message.partition, offset: message.offset)
@@ -46,6 +49,7 @@ struct QueueCheck {
             }
         }
         failed.subtract(sent.keys)
+        failed.subtract(unknown)
     }
 
     func anomalies() -> [Anomaly] {

@@ -79,6 +79,15 @@ import Testing
         #expect(anomalies(history).isEmpty)
     }
 
+    @Test func refusedRetryOfATimedOutWriteIsNotAborted() {
+        var history = HistoryBuilder()
+        history.produce("a", offset: nil, outcome: .info)
+        history.produce("a", offset: nil, outcome: .fail)
+        history.fetch(from: 0, [(1, "a")])
+        history.final(node: 1, [(1, "a")])
+        #expect(anomalies(history).isEmpty)
+    }
+
     @Test func acknowledgedWriteNoConsumerSaw() {
         var history = HistoryBuilder()
         history.produce("a", offset: 1)

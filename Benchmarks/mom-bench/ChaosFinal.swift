@@ -38,7 +38,7 @@ enum ChaosFinal {
                     lines += 1
                 }
             }
-            print("chaos-final: read \(lines) replicas of \(replicas.count) partitions")
+            say("chaos-final: read \(lines) replicas of \(replicas.count) partitions")
             return 0
         } catch {
             writeError("mom-bench chaos-final: \(error)\n")
@@ -82,7 +82,7 @@ enum ChaosFinal {
             if converged { return }
             usleep(500_000)
         }
-        print("chaos-final: replicas did not converge within \(Int(convergeWaitSeconds)) s; reading them as they are")
+        say("chaos-final: replicas did not converge within \(Int(convergeWaitSeconds)) s; reading them as they are")
     }
 
     /// One replica's whole committed log as a `final` line (or the error that stopped it).

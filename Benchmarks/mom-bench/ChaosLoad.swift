@@ -36,8 +36,6 @@ final class ChaosLoad: @unchecked Sendable {
             writeError("mom-bench chaos-load: \(error)\n\(ChaosOptions.usage)\n")
             return 2
         }
-        // Line-buffered: the log file must show every line even when the process is killed.
-        setvbuf(stdout, nil, _IOLBF, 0)
         do {
             let load = ChaosLoad(options: options, history: try HistoryWriter(path: options.historyPath!))
             return try load.run()
@@ -61,11 +59,11 @@ final class ChaosLoad: @unchecked Sendable {
         }
         for thread in threads.prefix(options.producers) { thread.join() }
         producing.store(false, ordering: .releasing)
-        print("chaos-load: producing stopped after \(produced.current) acknowledged writes; waiting for the heal marker")
+        say("chaos-load: producing stopped after \(produced.current) acknowledged writes; waiting for the heal marker")
         waitForHeal()
         draining.store(true, ordering: .releasing)
         for thread in threads.dropFirst(options.producers) { thread.join() }
-        print("chaos-load: done: \(produced.current) writes acknowledged, \(consumed.current) records read")
+        say("chaos-load: done: \(produced.current) writes acknowledged, \(consumed.current) records read")
         return 0
     }
 

@@ -56,8 +56,6 @@ final class ChaosProxy {
             writeError("mom-bench chaos-proxy: \(error)\n\(ChaosOptions.usage)\n")
             return 2
         }
-        // Line-buffered: the log file must show every line even when the process is killed.
-        setvbuf(stdout, nil, _IOLBF, 0)
         let proxy = ChaosProxy(routes: options.routes, controlPath: options.controlPath!)
         do {
             for route in options.routes {
@@ -68,7 +66,7 @@ final class ChaosProxy {
             writeError("mom-bench chaos-proxy: cannot listen: \(error)\n")
             return 1
         }
-        print("chaos-proxy: \(options.routes.count) routes up")
+        say("chaos-proxy: \(options.routes.count) routes up")
         proxy.run(seconds: options.durationSeconds)
         return 0
     }
@@ -106,7 +104,7 @@ final class ChaosProxy {
             }
         }
         if links != blocked {
-            print("chaos-proxy: blocked links now \(links.map { "\($0.low)-\($0.high)" }.sorted())")
+            say("chaos-proxy: blocked links now \(links.map { "\($0.low)-\($0.high)" }.sorted())")
             blocked = links
         }
         for pair in pairs where pair.link.map(blocked.contains) == true { pair.closed = true }

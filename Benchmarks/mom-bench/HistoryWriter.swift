@@ -38,3 +38,7 @@ final class HistoryWriter: @unchecked Sendable {
         }
     }
 }
+
+/// Prints a line straight to standard output (one write, no stdio buffer), so a chaos tool's
+/// log shows every line even when the tool is killed.
+func say(_ line: String) { writeAll(1, line + "\n") }

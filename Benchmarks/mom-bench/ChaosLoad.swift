@@ -54,15 +54,25 @@ final class ChaosLoad: @unchecked Sendable {
         for index in 0..<options.producers {
             threads.append(OSThread.start(name: "chaos-producer-\(index)") { [self] in produce(index: index, until: deadline, count: produced) })
         }
+        var queueThreads: [OSThread] = []
+        if let queue = options.queue {
+            try createQueue(queue)
+            for index in 0..<2 {
+                threads.append(OSThread.start(name: "chaos-sender-\(index)") { [self] in enqueue(queue, index: index, until: deadline) })
+                queueThreads.append(OSThread.start(name: "chaos-receiver-\(index)") { [self] in receive(queue, index: index) })
+            }
+        }
+        let writers = threads.count
         for index in 0..<options.consumers {
             threads.append(OSThread.start(name: "chaos-consumer-\(index)") { [self] in consume(index: index, count: consumed) })
         }
-        for thread in threads.prefix(options.producers) { thread.join() }
+        for thread in threads.prefix(writers) { thread.join() }
         producing.store(false, ordering: .releasing)
         say("chaos-load: producing stopped after \(produced.current) acknowledged writes; waiting for the heal marker")
         waitForHeal()
         draining.store(true, ordering: .releasing)
-        for thread in threads.dropFirst(options.producers) { thread.join() }
+        for thread in threads.dropFirst(writers) + queueThreads { thread.join() }
+        if let queue = options.queue { drainDeadLetters(queue) }
         say("chaos-load: done: \(produced.current) writes acknowledged, \(consumed.current) records read")
         return 0
     }

@@ -24,6 +24,9 @@ struct ChaosOptions {
     /// chaos-proxy: node → (listen port, target port); the control file of blocked links.
     var routes: [(node: Int, listen: UInt16, target: UInt16)] = []
     var controlPath: String?
+    /// chaos-load: also run the queue workload on this queue (docs/chaos.md: pending routes).
+    var queue: String?
+    var queueMaxDeliveries = 5
     /// check: the history files.
     var files: [String] = []
 
@@ -31,6 +34,7 @@ struct ChaosOptions {
         usage: mom-bench chaos-load  --servers H:P,... --history FILE [--topic T] [--partitions N]
                                      [--replication-factor N] [--producers N] [--consumers N]
                                      [--duration SEC] [--healed-file FILE] [--drain SEC] [--seed N] [--token JWT]
+                                     [--queue NAME [--queue-max-deliveries N]]
                mom-bench chaos-final --servers H:P,... --history FILE [--topic T] [--token JWT]
                mom-bench chaos-proxy --route NODE=LISTEN_PORT:TARGET_PORT ... --control FILE [--duration SEC]
                mom-bench check FILE...
@@ -78,6 +82,8 @@ struct ChaosOptions {
             case "--token": options.token = try value(argument)
             case "--operations-max": options.operationsPerProducerMax = Int(try number(argument))
             case "--control": options.controlPath = try value(argument)
+            case "--queue": options.queue = try value(argument)
+            case "--queue-max-deliveries": options.queueMaxDeliveries = Int(try number(argument))
             case "--route":
                 let text = try value(argument)
                 let parts = text.split(whereSeparator: { $0 == "=" || $0 == ":" }).compactMap { UInt16($0) }

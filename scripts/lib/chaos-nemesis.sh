@@ -121,6 +121,11 @@ fault_disk_full() {
     fallocate -l "$available" "$path/filler" 2>/dev/null || dd if=/dev/zero of="$path/filler" bs=1M status=none 2>/dev/null || true
     sleep "$(( $(hold_seconds) + 3 ))"
     rm -f "$path/filler"
+    # A replica whose log write failed stays stopped on its node until the node restarts (the
+    # replication host's rule: never vote or ack on a log it could not write), so the heal is
+    # the operator's: free space, restart the node.
+    log "disk-full: space freed; restarting node $disk_node"
+    stop_pid "$(node_pid "$disk_node")" TERM
     restart_if_dead "$disk_node"
 }
 

@@ -47,6 +47,10 @@ final class ChaosLoad: @unchecked Sendable {
 
     private func run() throws -> Int32 {
         try createTopic()
+        if let queue = options.queue { try createQueue(queue) }
+        // The nemesis starts once the topic serves: a campaign that faults its own set-up
+        // measures nothing.
+        if let marker = options.readyFile { Glibc.close(creat(marker, 0o644)) }
         let produced = SharedCounter()
         let consumed = SharedCounter()
         let deadline = clock.monotonicNanoseconds() + UInt64(options.durationSeconds * 1e9)
@@ -56,7 +60,6 @@ final class ChaosLoad: @unchecked Sendable {
         }
         var queueThreads: [OSThread] = []
         if let queue = options.queue {
-            try createQueue(queue)
             for index in 0..<2 {
                 threads.append(OSThread.start(name: "chaos-sender-\(index)") { [self] in enqueue(queue, index: index, until: deadline) })
                 queueThreads.append(OSThread.start(name: "chaos-receiver-\(index)") { [self] in receive(queue, index: index) })
@@ -88,7 +91,7 @@ final class ChaosLoad: @unchecked Sendable {
     private func createTopic() throws {
         let client = ChaosClient(servers: options.servers, first: 0, headers: options.headers, timeoutMilliseconds: options.requestTimeoutMilliseconds)
         let body = Array(#"{"name":"\#(options.topic)","partitions":\#(options.partitions),"replication_factor":\#(options.replicationFactor)}"#.utf8)
-        for attempt in 0..<300 {
+        for attempt in 0..<600 {
             if let response = try? client.send(.post, "/v1/topics", body: body), [201, 409].contains(response.status.code) {
                 if let described = try? client.send(.get, "/v1/topics/\(options.topic)"), described.status.code == 200,
                    let document = try? JSONValue(parsing: described.body),
@@ -101,7 +104,7 @@ final class ChaosLoad: @unchecked Sendable {
             }
             usleep(200_000)
         }
-        throw BenchNetworkError(description: "topic '\(options.topic)' was not ready with leaders after 60 s")
+        throw BenchNetworkError(description: "topic '\(options.topic)' was not ready with leaders after 120 s")
     }
 
     func event(_ type: HistoryEvent.EventType, _ f: String, process: Int, node: Int, partition: Int) -> HistoryEvent {

@@ -16,6 +16,8 @@ struct ChaosOptions {
     var healWaitSeconds = 600.0
     var historyPath: String?
     var healedFile: String?
+    /// chaos-load creates this file once the topic (and queue) serve.
+    var readyFile: String?
     var requestTimeoutMilliseconds: UInt64 = 5_000
     var seed: UInt64 = 1
     var token: String?
@@ -33,7 +35,7 @@ struct ChaosOptions {
     static let usage = """
         usage: mom-bench chaos-load  --servers H:P,... --history FILE [--topic T] [--partitions N]
                                      [--replication-factor N] [--producers N] [--consumers N]
-                                     [--duration SEC] [--healed-file FILE] [--drain SEC] [--seed N] [--token JWT]
+                                     [--duration SEC] [--ready-file FILE] [--healed-file FILE] [--drain SEC] [--seed N] [--token JWT]
                                      [--queue NAME [--queue-max-deliveries N]]
                mom-bench chaos-final --servers H:P,... --history FILE [--topic T] [--token JWT]
                mom-bench chaos-proxy --route NODE=LISTEN_PORT:TARGET_PORT ... --control FILE [--duration SEC]
@@ -77,6 +79,7 @@ struct ChaosOptions {
             case "--heal-wait": options.healWaitSeconds = try number(argument)
             case "--history": options.historyPath = try value(argument)
             case "--healed-file": options.healedFile = try value(argument)
+            case "--ready-file": options.readyFile = try value(argument)
             case "--timeout-ms": options.requestTimeoutMilliseconds = UInt64(try number(argument))
             case "--seed": options.seed = UInt64(try number(argument))
             case "--token": options.token = try value(argument)

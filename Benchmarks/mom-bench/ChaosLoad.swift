@@ -93,18 +93,28 @@ final class ChaosLoad: @unchecked Sendable {
         let body = Array(#"{"name":"\#(options.topic)","partitions":\#(options.partitions),"replication_factor":\#(options.replicationFactor)}"#.utf8)
         for attempt in 0..<600 {
             if let response = try? client.send(.post, "/v1/topics", body: body), [201, 409].contains(response.status.code) {
-                if let described = try? client.send(.get, "/v1/topics/\(options.topic)"), described.status.code == 200,
-                   let document = try? JSONValue(parsing: described.body),
-                   let partitions = document["partitions"]?.arrayValue, partitions.count == options.partitions,
-                   partitions.allSatisfy({ ($0["leader"]?.int64Value ?? -1) > 0 }) {
-                    return
-                }
+                if partitionsWithLeaders() == options.partitions { return }
             } else if attempt % 5 == 4 {
                 client.rotate()
             }
             usleep(200_000)
         }
         throw BenchNetworkError(description: "topic '\(options.topic)' was not ready with leaders after 120 s")
+    }
+
+    /// How many partitions some node reports a leader for. Each node is asked, because a node
+    /// reports the leader only of partitions it holds a replica of (docs/chaos.md, Findings).
+    private func partitionsWithLeaders() -> Int {
+        var led: Set<Int> = []
+        for index in options.servers.indices {
+            let client = ChaosClient(servers: options.servers, first: index, headers: options.headers, timeoutMilliseconds: options.requestTimeoutMilliseconds)
+            guard let described = try? client.send(.get, "/v1/topics/\(options.topic)"), described.status.code == 200,
+                  let partitions = (try? JSONValue(parsing: described.body))?["partitions"]?.arrayValue else { continue }
+            for partition in partitions where (partition["leader"]?.int64Value ?? -1) > 0 {
+                if let number = partition["partition"]?.int64Value { led.insert(Int(number)) }
+            }
+        }
+        return led.count
     }
 
     func event(_ type: HistoryEvent.EventType, _ f: String, process: Int, node: Int, partition: Int) -> HistoryEvent {

@@ -131,10 +131,16 @@ fault_disk_full() {
 
 # Applies seeded faults until $1 (a value of $SECONDS), at most 10,000 of them.
 nemesis_loop() {
-    local until="$1" list count=0 fault
+    local until="$1" list count=0 fault i j tmp
     list=(${faults//,/ })
+    # A seeded order, then round robin: every fault type comes once per ${#list[@]} faults, so
+    # even a short run (the CI smoke) covers most of them.
+    for ((i = ${#list[@]} - 1; i > 0; i--)); do
+        j=$(( RANDOM % (i + 1) ))
+        tmp=${list[$i]}; list[$i]=${list[$j]}; list[$j]=$tmp
+    done
     while [ "$SECONDS" -lt "$until" ] && [ "$count" -lt 10000 ]; do
-        fault="${list[$(( RANDOM % ${#list[@]} ))]}"
+        fault="${list[$(( count % ${#list[@]} ))]}"
         case "$fault" in
             kill) fault_kill "$(random_node)" kill ;;
             kill-leader) fault_kill "$(partition_leader $(( RANDOM % partitions )))" kill-leader ;;

@@ -36,7 +36,8 @@ struct ChaosOptions {
         usage: mom-bench chaos-load  --servers H:P,... --history FILE [--topic T] [--partitions N]
                                      [--replication-factor N] [--producers N] [--consumers N]
                                      [--duration SEC] [--ready-file FILE] [--healed-file FILE] [--drain SEC] [--seed N] [--token JWT]
-                                     [--queue NAME [--queue-max-deliveries N]]
+                                     [--queue NAME [--queue-max-deliveries N]] [--heal-wait SEC]
+                                     [--timeout-ms MS] [--operations-max N]
                mom-bench chaos-final --servers H:P,... --history FILE [--topic T] [--token JWT]
                mom-bench chaos-proxy --route NODE=LISTEN_PORT:TARGET_PORT ... --control FILE [--duration SEC]
                mom-bench check FILE...

@@ -37,12 +37,14 @@ let package = Package(
         ]),
         .target(name: "MOMClient", dependencies: ["MOMCore"]),
         .target(name: "Simulation", dependencies: ["MOMCore", "Raft", "SystemIO", "SegmentLog"]),
+        // Jepsen-style checker of chaos histories (docs/chaos.md): stdlib and Foundation only.
+        .target(name: "HistoryChecker"),
 
         .executableTarget(name: "momd", dependencies: ["Broker"]),
         .executableTarget(name: "momctl", dependencies: ["MOMClient", "Auth"]),
         .executableTarget(
             name: "mom-bench",
-            dependencies: ["MOMCore", "SystemIO", "SegmentLog", "Raft", "Simulation", "MOMClient", "HTTPServer"],
+            dependencies: ["MOMCore", "SystemIO", "SegmentLog", "Raft", "Simulation", "MOMClient", "HTTPServer", "HistoryChecker"],
             path: "Benchmarks/mom-bench"),
 
         .testTarget(name: "MOMCoreTests", dependencies: ["MOMCore"]),
@@ -58,6 +60,7 @@ let package = Package(
         .testTarget(name: "BrokerTests", dependencies: ["Broker"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "SystemIO"]),
         .testTarget(name: "MOMClientTests", dependencies: ["MOMClient"]),
+        .testTarget(name: "HistoryCheckerTests", dependencies: ["HistoryChecker"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -29,6 +29,8 @@ struct BenchOptions {
     static let usage = """
         usage: mom-bench <workload> [options]
           workloads: log, produce, consume, e2e
+          (raft, simulate and the fault-campaign tools chaos-load, chaos-final, chaos-proxy and
+          check parse their own flags; see docs/chaos.md)
           --messages N      records to write (default 100000)
           --size BYTES      record size (default 1024)
           --batch N         records per batch (default 256)

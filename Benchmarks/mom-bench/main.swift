@@ -7,6 +7,11 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 // The Raft workloads parse their own flags (--seeds, --schedule, …).
 switch arguments.first {
 case "raft", "simulate": exit(RaftWorkload.main(arguments))
+// The fault-campaign tools (docs/chaos.md) parse their own flags too.
+case "chaos-load": exit(ChaosLoad.main(Array(arguments.dropFirst())))
+case "chaos-final": exit(ChaosFinal.main(Array(arguments.dropFirst())))
+case "chaos-proxy": exit(ChaosProxy.main(Array(arguments.dropFirst())))
+case "check": exit(ChaosCheck.main(Array(arguments.dropFirst())))
 default: break
 }
 

@@ -1,5 +1,6 @@
 import MOMCore
 import Raft
+import SystemIO
 
 /// persist → sync once for all → send → apply → advance, over every group with a Ready.
 extension ReplicationHost {
@@ -29,7 +30,9 @@ extension ReplicationHost {
             let status = group.node.status
             group.commitWaiters.update(commit: min(status.hardState.commit, status.applied), nowNanoseconds: nowNanoseconds)
         }
-        for (group, _) in readies { publish(group.status()) }
+        // A group that failed above was unpublished; publishing it again would advertise (and
+        // route reads to) a replica this node no longer hosts.
+        for (group, _) in readies where !failed.contains(group.id) { publish(group.status()) }
     }
 
     private func persist(_ ready: Ready, in group: GroupReplica) throws {
@@ -57,6 +60,7 @@ extension ReplicationHost {
     /// A disk failure stops the group on this node: it must not vote or ack on a log it cannot
     /// trust. The others carry on; an operator replaces the disk.
     private func fail(_ group: GroupReplica, _ error: Error) {
+        StandardError.writeLine("replication n\(nodeID.rawValue): group \(group.id.rawValue) stopped on this node after a storage error: \(error); it stays stopped until the node restarts")
         group.proposals.failAll(.storageFailed("\(error)"))
         group.commitWaiters.failAll(.storageFailed("\(error)"))
         groups[group.id] = nil

@@ -84,6 +84,10 @@ import Testing
         #expect(values == ["a", "c"])
         let next = try #require(page?["next_offset"]?.uint64Value)
         #expect(page?["high_watermark"]?.uint64Value == next)
+        // local=true reads this replica itself (the chaos checker's per-replica read).
+        let local = await Self.call(router, .get, "/v1/topics/orders/partitions/0/records?offset=0&local=true")
+        #expect(local.0 == 200)
+        #expect(local.1?["records"]?.arrayValue?.compactMap { $0["value"]?.stringValue } == ["a", "c"])
 
         // Past the high watermark: 416 with both bounds in the message.
         #expect(await Self.call(router, .get, "/v1/topics/orders/partitions/0/records?offset=\(next + 5)").0 == 416)

@@ -109,6 +109,13 @@ extension BrokerAPI {
             let maxBytes = Int(min(try request.queryInteger("max_bytes") ?? 1 << 20, UInt64(limits.readBytesMax)))
             let waitMilliseconds = min(try request.queryInteger("wait_ms") ?? 0, limits.longPollWaitMillisecondsMax)
             let placement = topic.partitions[partition]
+            // `local=true` reads this node's replica or nothing: never forwarded, so a checker
+            // can compare every replica's committed log (docs/chaos.md). It shows no more than a
+            // fetch does (committed records only), so the read permission is enough.
+            let localOnly = try request.queryParameter("local") == "true"
+            if localOnly && node.host.status(of: placement.group) == nil {
+                throw HTTPError.notFound("node \(node.config.nodeID.rawValue) holds no replica of partition \(partition) of '\(topic.name)'")
+            }
             guard node.host.status(of: placement.group) != nil else {
                 let target = node.host.status(of: placement.group)?.leader ?? placement.replicas.first { $0 != node.config.nodeID }
                 guard let target else { throw HTTPError.serviceUnavailable("partition \(partition) is not served here yet; retry", code: "unavailable") }

@@ -56,7 +56,7 @@ public final class BrokerNode: @unchecked Sendable {
                           bootstrap: Configuration(voters: voters),
                           campaign: config.metaReplicas.first == config.nodeID) { continuation.resume(with: $0) }
         }
-        let registration = NodeRegistration(http: config.httpListen.description, raft: config.raftListen.description)
+        let registration = NodeRegistration(http: config.httpListen.description, raft: (config.raftAdvertise ?? config.raftListen).description)
         try await registerRetrying(registration)
         peers.update(try await coordinator.liveNodes())
         onPeersChanged?(peers.raftAddresses())

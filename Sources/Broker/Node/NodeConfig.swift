@@ -9,6 +9,9 @@ public struct NodeConfig: Equatable, Sendable {
     public var dataDirectory: String
     public var httpListen: SocketAddress
     public var raftListen: SocketAddress
+    /// The Raft address peers dial, when it is not `raftListen` (a proxy or NAT in between, as
+    /// Kafka's advertised listeners; the chaos campaign puts a fault-injecting proxy there).
+    public var raftAdvertise: SocketAddress?
     /// ZooKeeper connection string; nil runs standalone on the embedded coordinator.
     public var zookeeper: String?
     public var zookeeperRoot: String = "/mom"
@@ -44,7 +47,7 @@ public struct NodeConfig: Equatable, Sendable {
 
     static let knownKeys: Set<String> = [
         "config", "node-id", "data-dir", "http-listen", "raft-listen", "zookeeper", "zk-root", "users-db",
-        "cluster-id", "meta-replicas", "insecure-no-auth", "secret-file", "tick-ms",
+        "cluster-id", "meta-replicas", "insecure-no-auth", "secret-file", "tick-ms", "raft-advertise",
     ]
     static let booleanKeys: Set<String> = ["insecure-no-auth"]
 
@@ -110,6 +113,7 @@ public struct NodeConfig: Equatable, Sendable {
         var config = NodeConfig(
             nodeID: NodeID(id), dataDirectory: try required("data-dir"),
             httpListen: try address("http-listen"), raftListen: try address("raft-listen"))
+        if values["raft-advertise"] != nil { config.raftAdvertise = try address("raft-advertise") }
         config.zookeeper = values["zookeeper"].flatMap { $0.isEmpty ? nil : $0 }
         if let root = values["zk-root"] {
             guard root.hasPrefix("/"), root.count > 1, !root.hasSuffix("/") else {

@@ -14,10 +14,13 @@ public enum NodeServer {
         usage: momd [--config FILE] --node-id N --data-dir DIR \\
                     --http-listen 127.0.0.1:8080 --raft-listen 127.0.0.1:9090 \\
                     [--zookeeper HOST:PORT[,HOST:PORT…]] [--zk-root /mom] [--users-db FILE] \\
-                    [--cluster-id NAME] [--meta-replicas 1,2,3] [--secret-file FILE] [--tick-ms 100]
+                    [--cluster-id NAME] [--meta-replicas 1,2,3] [--secret-file FILE] [--tick-ms 100] \\
+                    [--raft-advertise HOST:PORT]
 
         Runs one MOM broker node. Without --zookeeper it runs standalone on an embedded
         coordinator. The JWT secret comes from MOM_SECRET_KEY or --secret-file.
+        --raft-advertise is the Raft address registered for peers to dial, when it differs
+        from --raft-listen (a proxy in between).
         """
 
     /// Makes the peer link for a node (the TCP transport in production).

@@ -67,6 +67,14 @@ import Testing
         }
     }
 
+    @Test(arguments: [
+        ("application/vnd.mom.batch", true), (" Application/VND.MOM.Batch ; v=1", true), ("application/vnd.mom.batch\t", true),
+        ("application/json", false), ("application/vnd.mom.batchx", false), ("", false), ("application/vnd.mom.batc", false),
+    ])
+    func recognizesTheMediaTypeWithParametersAndAnyCase(value: String, expected: Bool) {
+        #expect(ProduceRequest.isBinaryBatch(value) == expected)
+    }
+
     /// A forwarded share is a binary batch that keeps each record's original position, so the
     /// leader's answer lands in the right slots of the original request.
     @Test func forwardedShareRoundTripsThroughTheBinaryParser() throws {

@@ -14,11 +14,27 @@ extension ProduceRequest {
     }
 
     /// Whether a `Content-Type` (or `Accept`) value names the binary batch, parameters aside.
+    /// Compared byte by byte: it runs on every produce and fetch, and generic `String`
+    /// slicing here once cost 6 % of a node's CPU.
     static func isBinaryBatch(_ mediaType: String?) -> Bool {
-        guard let mediaType else { return false }
-        let bare = mediaType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingSpaces() } ?? ""
-        return bare.lowercased() == RecordBatchFormat.mediaType
+        guard var mediaType else { return false }
+        return mediaType.withUTF8 { bytes in
+            var start = 0
+            var end = bytes.firstIndex(of: UInt8(ascii: ";")) ?? bytes.count
+            while start < end, bytes[start] == UInt8(ascii: " ") || bytes[start] == UInt8(ascii: "\t") { start += 1 }
+            while end > start, bytes[end - 1] == UInt8(ascii: " ") || bytes[end - 1] == UInt8(ascii: "\t") { end -= 1 }
+            let expected = binaryMediaTypeBytes
+            guard end - start == expected.count else { return false }
+            for index in 0..<expected.count {
+                let byte = bytes[start + index]
+                let lowered = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+                if lowered != expected[index] { return false }
+            }
+            return true
+        }
     }
+
+    private static let binaryMediaTypeBytes = Array(RecordBatchFormat.mediaType.utf8)
 
     /// Parses a binary produce batch; malformed input is a 400 that says what is wrong.
     static func parse(binary body: [UInt8], partitions: Int, roundRobinStart: Int, limits: Limits) throws(HTTPError) -> ProduceRequest {
@@ -55,11 +71,5 @@ extension ProduceRequest {
                 headers: record.headers.map { Header($0.name, $0.value) }))
         }
         return ProduceRequest(items: items, producerID: batch.producer?.id, sequence: batch.producer?.sequence)
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingSpaces() -> String {
-        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed())
     }
 }

@@ -24,6 +24,8 @@ struct BenchOptions {
     var insecure = false
     /// consume / e2e: the long-poll wait of each fetch.
     var waitMilliseconds = 500
+    /// produce / consume: bodies as JSON text or as `application/vnd.mom.batch`.
+    var binary = false
 
     /// The usage text, printed on a usage error.
     static let usage = """
@@ -52,6 +54,7 @@ struct BenchOptions {
           --wait-ms MS      consume/e2e: long-poll wait per fetch (default 500)
           --token JWT       send Authorization: Bearer JWT
           --insecure        send no token (momd started with --insecure-no-auth)
+          --format F        produce/consume: json (default) or binary (application/vnd.mom.batch)
         """
 
     /// Why the command line was rejected.
@@ -98,6 +101,12 @@ struct BenchOptions {
             case "--wait-ms": options.waitMilliseconds = try positive(argument)
             case "--token": options.token = try value(argument)
             case "--insecure": options.insecure = true
+            case "--format":
+                switch try value(argument) {
+                case "json": options.binary = false
+                case "binary": options.binary = true
+                case let other: throw UsageError(description: "--format takes json or binary, got '\(other)'")
+                }
             case "-h", "--help": throw UsageError(description: "help")
             default:
                 if argument.hasPrefix("-") || !options.workload.isEmpty {

@@ -1,4 +1,5 @@
 import HTTPServer
+import MOMCore
 import SystemIO
 
 /// `mom-bench produce`: `--messages` records of `--size` bytes through
@@ -46,7 +47,7 @@ struct ProduceWorkload {
         report.set("mb_per_s", Double(messages * options.size) / 1e6 / seconds)
         report.setLatency(shared.histogram)
         report.set("latency_of", "request (batch) until ack")
-        report.set("value_encoding", "json_text")
+        report.set("value_encoding", options.binary ? "binary_batch" : "json_text")
         report.setPlacement(clientNode: clientNode, server: setup.address, topic: topic)
         report.set("errors", shared.failures.load(ordering: .relaxed))
         if let error = shared.error { report.set("first_error", error) }
@@ -67,13 +68,13 @@ struct ProduceWorkload {
             let request = shared.claimed.wrappingAdd(1, ordering: .relaxed).oldValue
             guard request < requestsTotal else { return }
             let count = min(options.batch, options.messages - request * options.batch)
-            if bodies[count] == nil { bodies[count] = Self.body(count: count, size: options.size, seed: index) }
+            if bodies[count] == nil { bodies[count] = Self.body(count: count, size: options.size, seed: index, binary: options.binary) }
             var began = clock.monotonicNanoseconds()
             if let rate = options.ratePerSecond {
                 began = shared.startNanoseconds + UInt64(Double(request * options.batch) / rate * 1e9)
                 sleep(untilMonotonicNanoseconds: began)
             }
-            let response = try session.send(.post, target, body: bodies[count]!, expecting: [200])
+            let response = try session.send(.post, target, body: bodies[count]!, binary: options.binary, expecting: [200])
             let acked = Self.countOffsets(response.body)
             guard acked == count else { throw BenchNetworkError(description: "sent \(count) records, the ack lists \(acked) offsets") }
             histogram.record(nanoseconds: clock.monotonicNanoseconds() &- began)
@@ -81,9 +82,14 @@ struct ProduceWorkload {
         }
     }
 
-    /// `{"records":[{"value":"…"},…]}`, built once per batch size and reused.
-    static func body(count: Int, size: Int, seed: Int) -> [UInt8] {
+    /// `{"records":[{"value":"…"},…]}` (or the same records as a binary batch), built once per
+    /// batch size and reused.
+    static func body(count: Int, size: Int, seed: Int, binary: Bool = false) -> [UInt8] {
         let value = PayloadAlphabet.value(size: size, seed: seed)
+        if binary {
+            let record = RecordBatchFormat.Record(value: Array(value))
+            return RecordBatchFormat.encode(.init(kind: .produce, records: Array(repeating: record, count: count)))
+        }
         var writer = JSONWriter(reservingCapacity: count * (size + 16) + 16)
         writer.beginObject()
         writer.key("records")

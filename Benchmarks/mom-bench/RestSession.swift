@@ -1,5 +1,6 @@
 import Glibc
 import HTTPServer
+import MOMCore
 import SystemIO
 
 /// Why a network workload stopped.
@@ -39,21 +40,27 @@ struct RestEndpoints: Sendable {
 final class RestSession {
     let client: HTTPClient
     let headers: HTTPHeaders
+    /// The same headers with a binary batch body and answer (`--format binary`).
+    let binaryHeaders: HTTPHeaders
     /// 503 retries per request; with backoff capped at 500 ms that is at most about 15 s.
     static let unavailableRetriesMax = 40
 
     init(address: SocketAddress, headers: HTTPHeaders, timeoutMilliseconds: UInt64) throws {
         client = try HTTPClient(address: address, timeoutMilliseconds: timeoutMilliseconds)
         self.headers = headers
+        var binaryHeaders = headers
+        binaryHeaders.set(name: "Content-Type", value: RecordBatchFormat.mediaType)
+        binaryHeaders.set(name: "Accept", value: RecordBatchFormat.mediaType)
+        self.binaryHeaders = binaryHeaders
     }
 
     var address: SocketAddress { client.address }
 
     /// Sends one request, retrying 503s; throws on transport errors.
-    func send(_ method: HTTPMethod, _ target: String, body: [UInt8] = []) throws -> HTTPResponse {
+    func send(_ method: HTTPMethod, _ target: String, body: [UInt8] = [], binary: Bool = false) throws -> HTTPResponse {
         var backoffMilliseconds = 10
         for _ in 0..<Self.unavailableRetriesMax {
-            let response = try client.send(method, target, body: body, headers: headers)
+            let response = try client.send(method, target, body: body, headers: binary ? binaryHeaders : headers)
             guard response.status.code == 503 else { return response }
             usleep(UInt32(backoffMilliseconds * 1000))
             backoffMilliseconds = min(backoffMilliseconds * 2, 500)
@@ -62,8 +69,8 @@ final class RestSession {
     }
 
     /// Sends and requires `expected` status; the error carries the server's body.
-    func send(_ method: HTTPMethod, _ target: String, body: [UInt8] = [], expecting expected: Set<Int>) throws -> HTTPResponse {
-        let response = try send(method, target, body: body)
+    func send(_ method: HTTPMethod, _ target: String, body: [UInt8] = [], binary: Bool = false, expecting expected: Set<Int>) throws -> HTTPResponse {
+        let response = try send(method, target, body: body, binary: binary)
         guard expected.contains(response.status.code) else {
             let text = String(decoding: response.body.prefix(300), as: UTF8.self)
             throw BenchNetworkError(description: "\(method.rawValue) \(target) → \(response.status.code): \(text)")

@@ -25,19 +25,48 @@ public enum Base64 {
         return String(decoding: output, as: UTF8.self)
     }
 
-    /// Appends the encoding of `data` to `output`.
+    /// Appends the encoding of `data` to `output`. Contiguous input (`[UInt8]`, `ArraySlice`)
+    /// takes the specialized buffer loop below; this generic entry point is not inlinable, so
+    /// walking an iterator here would go through witness tables one byte at a time.
     public static func encode<C: Collection<UInt8>>(_ data: C, into output: inout [UInt8]) {
-        output.reserveCapacity(output.count + (data.count + 2) / 3 * 4)
+        let handled: Void? = data.withContiguousStorageIfAvailable { buffer in
+            encode(buffer: buffer, into: &output)
+        }
+        guard handled == nil else { return }
+        let copy = Array(data)
+        copy.withUnsafeBufferPointer { encode(buffer: $0, into: &output) }
+    }
+
+    /// Appends the encoding of the bytes in `buffer` to `output`: three input bytes become four
+    /// output bytes, written straight into reserved capacity.
+    public static func encode(buffer: UnsafeBufferPointer<UInt8>, into output: inout [UInt8]) {
+        let inputCount = buffer.count
+        guard inputCount > 0 else { return }
+        let encodedCount = (inputCount + 2) / 3 * 4
+        let equals = UInt8(ascii: "=")
         alphabet.withUnsafeBufferPointer { table in
-            var iterator = data.makeIterator()
-            while let first = iterator.next() {
-                let second = iterator.next()
-                let third = iterator.next()
-                let bits = UInt32(first) << 16 | UInt32(second ?? 0) << 8 | UInt32(third ?? 0)
-                output.append(table[Int(bits >> 18 & 0x3F)])
-                output.append(table[Int(bits >> 12 & 0x3F)])
-                output.append(second == nil ? UInt8(ascii: "=") : table[Int(bits >> 6 & 0x3F)])
-                output.append(third == nil ? UInt8(ascii: "=") : table[Int(bits & 0x3F)])
+            output.append(contentsOf: repeatElement(0, count: encodedCount))
+            output.withUnsafeMutableBufferPointer { target in
+                var write = target.count - encodedCount
+                var read = 0
+                while read + 3 <= inputCount {
+                    let bits = UInt32(buffer[read]) << 16 | UInt32(buffer[read + 1]) << 8 | UInt32(buffer[read + 2])
+                    target[write] = table[Int(bits >> 18 & 0x3F)]
+                    target[write + 1] = table[Int(bits >> 12 & 0x3F)]
+                    target[write + 2] = table[Int(bits >> 6 & 0x3F)]
+                    target[write + 3] = table[Int(bits & 0x3F)]
+                    read += 3
+                    write += 4
+                }
+                let remaining = inputCount - read
+                if remaining > 0 {
+                    let second = remaining == 2 ? UInt32(buffer[read + 1]) : 0
+                    let bits = UInt32(buffer[read]) << 16 | second << 8
+                    target[write] = table[Int(bits >> 18 & 0x3F)]
+                    target[write + 1] = table[Int(bits >> 12 & 0x3F)]
+                    target[write + 2] = remaining == 2 ? table[Int(bits >> 6 & 0x3F)] : equals
+                    target[write + 3] = equals
+                }
             }
         }
     }

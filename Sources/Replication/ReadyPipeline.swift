@@ -2,7 +2,8 @@ import MOMCore
 import Raft
 import SystemIO
 
-/// persist → sync once for all → send → apply → advance, over every group with a Ready.
+/// persist → send the leader's appends → sync every dirty log together → send the rest →
+/// apply → advance, over every group with a Ready.
 extension ReplicationHost {
     func processReadies(nowNanoseconds: UInt64) {
         var readies: [(GroupReplica, Ready)] = []
@@ -14,11 +15,25 @@ extension ReplicationHost {
         for (group, ready) in readies {
             do { try persist(ready, in: group) } catch { failed.insert(group.id); fail(group, error) }
         }
-        // Group commit: one sync per dirty log covers every append of this pass.
-        for (group, ready) in readies where ready.mustSync && !failed.contains(group.id) {
-            do { try group.log.sync() } catch { failed.insert(group.id); fail(group, error) }
+        // A leader's appends and heartbeats go out before its own fdatasync, so the followers'
+        // syncs overlap it (Raft thesis §10.2.1, as etcd does). This is safe because the leader
+        // counts itself in the commit quorum only in `advance`, after the sync below; its term
+        // was made durable before it could win the election. Responses and votes wait.
+        var early: [(GroupID, Message)] = []
+        var late: [(GroupID, Message)] = []
+        for (group, ready) in readies where !failed.contains(group.id) {
+            for message in ready.messages {
+                if Self.mayPrecedeSync(message) { early.append((group.id, message)) } else { late.append((group.id, message)) }
+            }
         }
-        sendMessages(readies.filter { !failed.contains($0.0.id) }.flatMap { group, ready in ready.messages.map { (group.id, $0) } })
+        sendMessages(early)
+        // Group commit: every dirty log of this pass is synced together, before anything that
+        // depends on durability (responses, votes, applying and so acking) happens.
+        let dirty = readies.filter { $0.1.mustSync && !failed.contains($0.0.id) }.map(\.0)
+        for (group, error) in zip(dirty, syncPool.syncAll(dirty.map(\.log))) {
+            if let error { failed.insert(group.id); fail(group, error) }
+        }
+        sendMessages(late.filter { !failed.contains($0.0) })
         for (group, ready) in readies where !failed.contains(group.id) {
             apply(ready, in: group)
             group.node.advance(ready)
@@ -30,9 +45,18 @@ extension ReplicationHost {
             let status = group.node.status
             group.commitWaiters.update(commit: min(status.hardState.commit, status.applied), nowNanoseconds: nowNanoseconds)
         }
-        // A group that failed above was unpublished; publishing it again would advertise (and
-        // route reads to) a replica this node no longer hosts.
+        // A failed group was unpublished: publishing it again would advertise a group that is gone.
         for (group, _) in readies where !failed.contains(group.id) { publish(group.status()) }
+    }
+
+    /// Whether a message may leave before this pass's fdatasync: only what a leader sends to
+    /// replicate (appends, heartbeats). Anything that vouches for local durability (append
+    /// and vote responses) or carries a fresh term or vote (vote requests) must wait for it.
+    static func mayPrecedeSync(_ message: Message) -> Bool {
+        switch message.kind {
+        case .append, .heartbeat: return true
+        default: return false
+        }
     }
 
     private func persist(_ ready: Ready, in group: GroupReplica) throws {

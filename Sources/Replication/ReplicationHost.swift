@@ -3,7 +3,8 @@ import Raft
 import SystemIO
 
 /// Hosts every Raft group of this node on one loop thread: ticks, steps incoming messages, and
-/// runs each Ready through persist → sync (one pass covers every group: group commit) → send →
+/// runs each Ready through persist → send appends → sync (every dirty group together: group
+/// commit, `SyncPool`) → send responses →
 /// apply. Other threads talk to it only through its bounded inbox and its published statuses.
 public final class ReplicationHost: @unchecked Sendable {
     /// Settings for the loop; defaults give ~1 s election timeouts at a 100 ms tick.
@@ -15,6 +16,10 @@ public final class ReplicationHost: @unchecked Sendable {
         public var proposalTimeoutMilliseconds: UInt64 = 10_000
         public var commitWaitersMax: Int = 16_384
         public var limits: Limits = .standard
+        /// Threads that fdatasync the logs of one loop pass side by side (group commit across
+        /// groups). 0 syncs them one by one on the loop thread: required when the logs share a
+        /// single-threaded file system such as `SimulatedFileSystem`.
+        public var syncWorkers: Int = 3
         public init() {}
     }
 
@@ -35,6 +40,7 @@ public final class ReplicationHost: @unchecked Sendable {
     let clock: any Clock
     let link: any PeerLink
     let inbox: Inbox<Command>
+    let syncPool: SyncPool
     private let statusLock = ConditionMutex()
     private var publishedStatuses: [GroupID: GroupStatus] = [:]
     private var thread: OSThread?
@@ -52,6 +58,7 @@ public final class ReplicationHost: @unchecked Sendable {
         self.clock = clock
         self.settings = settings
         self.inbox = Inbox(capacity: settings.inboxCapacity)
+        self.syncPool = SyncPool(workerCount: settings.syncWorkers)
         self.random = SeededRandom(seed: randomSeed)
     }
 
@@ -68,6 +75,7 @@ public final class ReplicationHost: @unchecked Sendable {
         inbox.wake()
         thread?.join()
         thread = nil
+        syncPool.stop()
     }
 
     // MARK: - Thread-safe API

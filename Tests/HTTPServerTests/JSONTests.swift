@@ -124,6 +124,24 @@ import Testing
         #expect(Base64.encode([0xFB, 0xFF]) == "+/8=")
     }
 
+    /// The contiguous fast path, the non-contiguous fallback and appending after existing bytes
+    /// agree for every tail length (0, 1 and 2 bytes left over).
+    @Test func contiguousAndNonContiguousInputEncodeAlike() throws {
+        for count in 0..<9 {
+            let bytes = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 250) }
+            var contiguous: [UInt8] = Array("x".utf8)
+            Base64.encode(bytes, into: &contiguous)
+            var slice: [UInt8] = Array("x".utf8)
+            Base64.encode(([0] + bytes)[1...], into: &slice)
+            var lazy: [UInt8] = Array("x".utf8)
+            Base64.encode(bytes.lazy.map { $0 }, into: &lazy)
+            #expect(contiguous == slice)
+            #expect(contiguous == lazy)
+            #expect(contiguous.count == 1 + (count + 2) / 3 * 4)
+            #expect(try Base64.decode(bytes: Array(contiguous.dropFirst())) == bytes)
+        }
+    }
+
     @Test(arguments: ["Z", "Zg=", "Z===", "Zm9v!", "Zm 9v", "Zh==", "Zm9=", "====", "-_8="])
     func rejectsMalformed(text: String) {
         #expect(throws: Base64.DecodeError.self) { try Base64.decode(text) }

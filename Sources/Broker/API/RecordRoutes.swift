@@ -32,8 +32,7 @@ extension BrokerAPI {
             if let onlyPartition, !(0..<topic.partitions.count).contains(onlyPartition) {
                 throw HTTPError.notFound("topic '\(topic.name)' has no partition \(onlyPartition)")
             }
-            let body = try RequestJSON.object(request, limits: limits)
-            var parsed = try ProduceRequest.parse(body, partitions: topic.partitions.count, roundRobinStart: nextRoundRobin(), limits: limits)
+            var parsed = try ProduceRequest.parse(request, partitions: topic.partitions.count, roundRobinStart: nextRoundRobin(), limits: limits)
             if let onlyPartition { parsed = parsed.forcing(partition: onlyPartition) }
             let collector = OffsetCollector(positions: parsed.items.map(\.position), responder: responder)
             for (partition, items) in Dictionary(grouping: parsed.items, by: \.partition).sorted(by: { $0.key < $1.key }) {
@@ -122,9 +121,10 @@ extension BrokerAPI {
                 return forwarder.forward(request, to: target, responder: responder)
             }
             let fetch = FetchRequest(group: placement.group, offset: Offset(offset), maxRecords: max(1, maxRecords), maxBytes: max(1, maxBytes), waitMilliseconds: waitMilliseconds)
+            let accept = request.headers["Accept"]
             node.fetch(fetch) { result in
                 switch result {
-                case .success(let page): responder.send(.json(bytes: page.json()))
+                case .success(let page): responder.send(page.response(accept: accept))
                 case .failure(let error): responder.send(error: error)
                 }
             }

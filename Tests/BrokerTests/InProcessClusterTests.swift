@@ -164,4 +164,24 @@ final class InProcessCluster: @unchecked Sendable {
             #expect(retry.0 == 200 && retry.1 == body)
         }
     }
+
+    /// A node that replicates none of a topic's partitions still names every partition's leader
+    /// and bounds: it asks the leaders (before, it answered `"leader": null` for them).
+    @Test func describeThroughANodeWithoutReplicasNamesEveryLeader() async throws {
+        try await InProcessCluster.run { cluster in
+            #expect(await cluster.metaLeader() != nil)
+            let topic = CatalogCommand.createTopic(CreateTopic(
+                name: "spread", partitions: 2, replicationFactor: 1, retentionMilliseconds: nil, retentionBytes: nil,
+                replicas: [[NodeID(1)], [NodeID(3)]]))
+            #expect(await cluster.propose(topic) { $0.topic("spread") != nil })
+            let groups = try #require(cluster.node(2).meta.current.topic("spread")?.partitions.map(\.group))
+            #expect(await SingleNodeTests.waitUntil { cluster.node(1).host.status(of: groups[0])?.role == .leader })
+            #expect(await SingleNodeTests.waitUntil { cluster.node(3).host.status(of: groups[1])?.role == .leader })
+            let (status, body) = await SingleNodeTests.call(cluster.router(2), .get, "/v1/topics/spread")
+            #expect(status == 200, "\(String(describing: body))")
+            let partitions = try #require(body?["partitions"]?.arrayValue)
+            #expect(partitions.map { $0["leader"]?.uint64Value } == [1, 3])
+            #expect(partitions.allSatisfy { $0["high_watermark"]?.uint64Value != nil && $0["log_start_offset"]?.uint64Value != nil })
+        }
+    }
 }

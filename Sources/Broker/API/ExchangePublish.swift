@@ -62,8 +62,9 @@ extension BrokerAPI {
         }
     }
 
-    /// The node-to-node share: the body is a per-partition produce body (records with their
-    /// positions in the original request, producer id and sequence).
+    /// The node-to-node share: the body is a per-partition produce body, binary
+    /// (`application/vnd.mom.batch`) or JSON (records with their positions in the original
+    /// request, producer id and sequence).
     private func appendShareRequest(_ request: HTTPRequest, _ responder: HTTPResponder) {
         do {
             let name = request.pathParameter("name") ?? ""
@@ -79,8 +80,8 @@ extension BrokerAPI {
             guard let partition = request.pathParameter("p").flatMap(Int.init), (0..<partitions.count).contains(partition) else {
                 throw HTTPError.notFound("\(kind.name) '\(name)' has no partition \(request.pathParameter("p") ?? "")")
             }
-            let body = try RequestJSON.object(request, limits: limits)
-            let parsed = try ProduceRequest.parse(body, partitions: partitions.count, roundRobinStart: 0, limits: limits).forcing(partition: partition)
+            // A binary batch (what `appendShare` sends) or the JSON form of one.
+            let parsed = try ProduceRequest.parse(request, partitions: partitions.count, roundRobinStart: 0, limits: limits).forcing(partition: partition)
             let items = parsed.items
             let collector = OffsetCollector(positions: items.map(\.position), responder: responder)
             appendShare(items, to: kind, name, placement: partitions[partition], producer: parsed.producer, original: request) { result in

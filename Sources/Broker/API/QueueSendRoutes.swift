@@ -49,8 +49,8 @@ extension BrokerAPI {
         do {
             let queue = try queueOrError(request)
             let partition = try Self.partitionNumber(request, of: queue)
-            let body = try RequestJSON.object(request, limits: limits)
-            let parsed = try ProduceRequest.parse(body, partitions: queue.partitions.count, roundRobinStart: 0, limits: limits).forcing(partition: partition)
+            // A binary batch (what a forwarding node sends) or the JSON form of one.
+            let parsed = try ProduceRequest.parse(request, partitions: queue.partitions.count, roundRobinStart: 0, limits: limits).forcing(partition: partition)
             let collector = OffsetCollector(positions: parsed.items.map(\.position), responder: responder)
             append(parsed.items, to: queue, partition: partition, producer: parsed.producer, headers: Self.forwardedHeaders(request)) { result in
                 collector.deliver(result.map { offsets in zip(parsed.items, offsets).map { ($0.position, partition, $1) } }.mapError { $0 })

@@ -78,12 +78,13 @@ extension BrokerAPI {
             responder.send(error: node.missing(.notFound("topic '\(name)' does not exist; create it with POST /v1/topics")))
             return
         }
-        responder.send(.json(bytes: topicJSON(name: name, topic: topic)))
+        describeWithRemoteBounds(name: name, topic: topic, request: request, responder: responder)
     }
 
-    /// A topic's description: per partition its leader (as this node knows it), replicas, log
-    /// start and high watermark (for partitions hosted here).
-    func topicJSON(name: String, topic: TopicConfig?) -> [UInt8] {
+    /// A topic's description: per partition its leader, replicas, log start and high watermark —
+    /// from this node's replica when it hosts the partition, else from `remote` (answers of the
+    /// partition's leader, keyed by partition), else the leader is null and the bounds absent.
+    func topicJSON(name: String, topic: TopicConfig?, remote: [Int: JSONValue] = [:]) -> [UInt8] {
         var writer = JSONWriter()
         writer.beginObject()
         writer.field("name", name)
@@ -91,10 +92,11 @@ extension BrokerAPI {
         writer.beginArray()
         for placement in topic?.partitions ?? [] {
             let status = node.host.status(of: placement.group)
+            let answer = remote[Int(placement.partition.rawValue)]
             writer.beginObject()
             writer.field("partition", Int(placement.partition.rawValue))
             writer.key("leader")
-            if let leader = status?.leader { writer.unsigned(leader.rawValue) } else { writer.null() }
+            if let leader = status?.leader?.rawValue ?? answer?["leader"]?.uint64Value { writer.unsigned(leader) } else { writer.null() }
             writer.key("replicas")
             writer.beginArray()
             for replica in placement.replicas { writer.unsigned(replica.rawValue) }
@@ -102,6 +104,9 @@ extension BrokerAPI {
             if let status {
                 writer.field("log_start_offset", status.firstIndex.rawValue - 1)
                 writer.field("high_watermark", status.commit.rawValue)
+            } else if let start = answer?["log_start_offset"]?.uint64Value, let end = answer?["high_watermark"]?.uint64Value {
+                writer.field("log_start_offset", start)
+                writer.field("high_watermark", end)
             }
             writer.endObject()
         }

@@ -58,6 +58,7 @@ let package = Package(
         .testTarget(name: "BrokerTests", dependencies: ["Broker"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "SystemIO"]),
         .testTarget(name: "MOMClientTests", dependencies: ["MOMClient"]),
+        .testTarget(name: "MomctlTests", dependencies: ["momctl", "MOMClient", "MOMCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

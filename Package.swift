@@ -61,6 +61,7 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport", "SystemIO"]),
         .testTarget(name: "MOMClientTests", dependencies: ["MOMClient"]),
         .testTarget(name: "HistoryCheckerTests", dependencies: ["HistoryChecker"]),
+        .testTarget(name: "MomctlTests", dependencies: ["momctl", "MOMClient", "MOMCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -90,7 +90,11 @@ struct ReceiveBody: Encodable {
 
 struct ReceiveResponseBody: Decodable { var messages: [ReceivedMessage] }
 struct AckBody: Encodable { var receipts: [String] }
-struct QueueListBody: Decodable { var queues: [String] }
+struct QueueListBody: Decodable {
+    private var list: NameList
+    var queues: [String] { list.names }
+    enum CodingKeys: String, CodingKey { case list = "queues" }
+}
 
 extension MOMClient {
     /// Creates a queue (POST /v1/queues). With `maxDeliveries`, the broker also creates

@@ -46,7 +46,11 @@ struct CreateSubscriptionBody: Encodable {
     var start: String
 }
 
-struct SubscriptionListBody: Decodable { var subscriptions: [String] }
+struct SubscriptionListBody: Decodable {
+    private var list: NameList
+    var subscriptions: [String] { list.names }
+    enum CodingKeys: String, CodingKey { case list = "subscriptions" }
+}
 
 extension MOMClient {
     /// Creates a named cursor on a topic (POST /v1/topics/{t}/subscriptions).

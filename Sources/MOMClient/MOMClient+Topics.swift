@@ -46,7 +46,11 @@ struct CreateTopicBody: Encodable {
     }
 }
 
-struct TopicListBody: Decodable { var topics: [String] }
+struct TopicListBody: Decodable {
+    private var list: NameList
+    var topics: [String] { list.names }
+    enum CodingKeys: String, CodingKey { case list = "topics" }
+}
 
 extension MOMClient {
     /// Creates a topic (POST /v1/topics). Throws `.server(status: 409, …)` if it exists.

@@ -81,7 +81,7 @@ public final class MOMClient: Sendable {
 
     /// A token valid for at least the refresh margin, logging in when needed; nil without credentials.
     func validToken() async throws -> String? {
-        guard credentials != nil else { return nil }
+        guard credentials != nil else { return configuration.bearerToken }
         let marginNanoseconds = configuration.tokenRefreshMarginMilliseconds.multipliedReportingOverflow(by: 1_000_000).partialValue
         if let token = state.token(validAt: clock.monotonicNanoseconds() &+ marginNanoseconds) { return token }
         return try await login()

@@ -25,6 +25,10 @@ public struct MOMClientConfiguration: Sendable {
     public var tokenRefreshMarginMilliseconds: UInt64 = 30_000
     /// Seeds the backoff jitter; nil draws a seed from the system generator.
     public var jitterSeed: UInt64?
+    /// A token obtained earlier (momctl caches one after `momctl login`), sent as the bearer
+    /// when the client has no credentials. The client cannot refresh it: once it expires, calls
+    /// fail with `.server(status: 401, …)` and the caller must log in again.
+    public var bearerToken: String?
 
     public init() {}
 }

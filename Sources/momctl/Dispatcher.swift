@@ -1,25 +1,36 @@
 /// One group of subcommands (`momctl user …`). Each group lives in its own file and registers
-/// itself in `Dispatcher.standard`, so adding `topic`, `produce` or `queue` touches one line here.
+/// itself in `Dispatcher.standard`, so adding a group touches one line here.
 struct CommandGroup: Sendable {
     /// The word after `momctl`.
     var name: String
     /// One line for `momctl --help`.
     var summary: String
     /// Runs the group with the arguments after its name.
-    var run: @Sendable (_ arguments: [String], _ console: Console) -> ExitStatus
+    var run: @Sendable (_ arguments: [String], _ context: CommandContext) async -> ExitStatus
 }
 
-/// Routes `momctl <group> …` to its group and prints top-level help.
+/// Routes `momctl [global options] <group> …` to its group and prints top-level help.
 struct Dispatcher: Sendable {
     var groups: [CommandGroup]
 
-    /// Every command group momctl has.
+    /// Every command group momctl has, in the order `momctl --help` lists them.
     static let standard = Dispatcher(groups: [
-        UserCommands.group
+        LoginCommands.login, LoginCommands.logout,
+        TopicCommands.group, ProduceCommand.group, ConsumeCommand.group,
+        QueueCommands.group, ExchangeCommands.group, SubscriptionCommands.group,
+        ClusterCommands.group, UserCommands.group,
     ])
 
-    func run(_ arguments: [String], console: Console) -> ExitStatus {
-        guard let first = arguments.first else {
+    func run(_ arguments: [String], console: Console, environment: [String: String]) async -> ExitStatus {
+        let globals: GlobalOptions
+        let rest: [String]
+        do {
+            (globals, rest) = try GlobalOptions.split(arguments)
+        } catch {
+            console.error("\(error.message); run 'momctl --help'")
+            return .usage
+        }
+        guard let first = rest.first else {
             console.writeError(help)
             return .usage
         }
@@ -31,18 +42,28 @@ struct Dispatcher: Sendable {
             console.error("unknown command '\(Self.printable(first))'; run 'momctl --help' for the list")
             return .usage
         }
-        return group.run(Array(arguments.dropFirst()), console)
+        let context = CommandContext(console: console, globals: globals, environment: environment)
+        return await group.run(Array(rest.dropFirst()), context)
     }
 
     var help: String {
-        var text = "usage: momctl <command> [options]\n\ncommands:\n"
+        var text = "usage: momctl [--server URL[,URL…]] [--token-file FILE] [--output table|json] <command> [options]\n\n"
+        text += "commands:\n"
         let width = groups.map(\.name.count).max() ?? 0
         for group in groups {
             text += "  " + group.name + String(repeating: " ", count: width - group.name.count + 2)
                 + group.summary + "\n"
         }
-        text += "\nRun 'momctl <command> --help' for a command's options.\n"
-        text += "Exit codes: 0 success, 1 failure, 2 usage error.\n"
+        text += """
+
+            Run 'momctl <command> --help' for a command's options.
+            The server defaults to MOM_SERVER, then the server of the last login, then http://127.0.0.1:8080.
+            Log in once with 'momctl login --user NAME --password-stdin'; later commands use the saved token
+            (MOM_TOKEN_FILE or --token-file; default $XDG_CONFIG_HOME/mom/token or ~/.config/mom/token).
+            --user NAME with --password-stdin or MOM_PASSWORD logs in for one command without saving a token.
+            Exit codes: 0 success, 1 runtime or server error, 2 usage error.
+
+            """
         return text
     }
 

@@ -8,7 +8,7 @@ import Foundation
 /// password, a salt or a hash.
 enum UserCommands {
     static let group = CommandGroup(name: "user", summary: "add, list, remove users or change a password") {
-        arguments, console in run(arguments, console: console)
+        arguments, context in run(arguments, console: context.console)
     }
 
     private struct Subcommand: Sendable {

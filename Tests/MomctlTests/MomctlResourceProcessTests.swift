@@ -1,8 +1,7 @@
 import Foundation
 import Testing
 
-/// Queue, exchange and subscription commands against a real momd. Their REST routes land from
-/// other branches, so these are disabled here and enabled by the lead at merge.
+/// Queue, exchange and subscription commands against a real momd.
 @Suite("momctl queues, exchanges, subscriptions against a real momd", .serialized)
 struct MomctlResourceProcessTests {
     private func loggedIn(_ broker: StandaloneBroker) async throws {

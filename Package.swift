@@ -37,12 +37,14 @@ let package = Package(
         ]),
         .target(name: "MOMClient", dependencies: ["MOMCore"]),
         .target(name: "Simulation", dependencies: ["MOMCore", "Raft", "SystemIO", "SegmentLog"]),
+        // Seeded, in-process mutation fuzzing of every untrusted-input decoder (tests and bench only).
+        .target(name: "Fuzzing", dependencies: ["MOMCore", "Raft", "SystemIO", "SegmentLog", "Transport", "HTTPServer", "Broker", "Simulation"]),
 
         .executableTarget(name: "momd", dependencies: ["Broker"]),
         .executableTarget(name: "momctl", dependencies: ["MOMClient", "Auth"]),
         .executableTarget(
             name: "mom-bench",
-            dependencies: ["MOMCore", "SystemIO", "SegmentLog", "Raft", "Simulation", "MOMClient", "HTTPServer"],
+            dependencies: ["MOMCore", "SystemIO", "SegmentLog", "Raft", "Simulation", "MOMClient", "HTTPServer", "Fuzzing"],
             path: "Benchmarks/mom-bench"),
 
         .testTarget(name: "MOMCoreTests", dependencies: ["MOMCore"]),
@@ -50,6 +52,7 @@ let package = Package(
         .testTarget(name: "SegmentLogTests", dependencies: ["SegmentLog", "SystemIO"]),
         .testTarget(name: "RaftTests", dependencies: ["Raft"], resources: [.copy("testdata")]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Raft"]),
+        .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing"]),
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "SystemIO"]),
         .testTarget(name: "AuthTests", dependencies: ["Auth"]),

@@ -7,6 +7,7 @@ let arguments = Array(CommandLine.arguments.dropFirst())
 // The Raft workloads parse their own flags (--seeds, --schedule, …).
 switch arguments.first {
 case "raft", "simulate": exit(RaftWorkload.main(arguments))
+case "fuzz": exit(FuzzWorkload.main(arguments))
 default: break
 }
 

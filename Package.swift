@@ -39,12 +39,14 @@ let package = Package(
         .target(name: "Simulation", dependencies: ["MOMCore", "Raft", "SystemIO", "SegmentLog"]),
         // Jepsen-style checker of chaos histories (docs/chaos.md): stdlib and Foundation only.
         .target(name: "HistoryChecker"),
+        // Seeded, in-process mutation fuzzing of every untrusted-input decoder (tests and bench only).
+        .target(name: "Fuzzing", dependencies: ["MOMCore", "Raft", "SystemIO", "SegmentLog", "Transport", "HTTPServer", "Broker", "Simulation"]),
 
         .executableTarget(name: "momd", dependencies: ["Broker"]),
         .executableTarget(name: "momctl", dependencies: ["MOMClient", "Auth"]),
         .executableTarget(
             name: "mom-bench",
-            dependencies: ["MOMCore", "SystemIO", "SegmentLog", "Raft", "Simulation", "MOMClient", "HTTPServer", "HistoryChecker"],
+            dependencies: ["MOMCore", "SystemIO", "SegmentLog", "Raft", "Simulation", "MOMClient", "HTTPServer", "HistoryChecker", "Fuzzing"],
             path: "Benchmarks/mom-bench"),
 
         .testTarget(name: "MOMCoreTests", dependencies: ["MOMCore"]),
@@ -52,6 +54,7 @@ let package = Package(
         .testTarget(name: "SegmentLogTests", dependencies: ["SegmentLog", "SystemIO"]),
         .testTarget(name: "RaftTests", dependencies: ["Raft"], resources: [.copy("testdata")]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Raft"]),
+        .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing"]),
         .testTarget(name: "CoordinationTests", dependencies: ["Coordination"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "SystemIO"]),
         .testTarget(name: "AuthTests", dependencies: ["Auth"]),

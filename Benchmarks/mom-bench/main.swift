@@ -12,6 +12,7 @@ case "chaos-load": exit(ChaosLoad.main(Array(arguments.dropFirst())))
 case "chaos-final": exit(ChaosFinal.main(Array(arguments.dropFirst())))
 case "chaos-proxy": exit(ChaosProxy.main(Array(arguments.dropFirst())))
 case "check": exit(ChaosCheck.main(Array(arguments.dropFirst())))
+case "fuzz": exit(FuzzWorkload.main(arguments))
 default: break
 }
 

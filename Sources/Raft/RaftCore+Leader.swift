@@ -26,14 +26,14 @@ extension RaftCore {
     /// Appends client data; the caller already checked leadership.
     func propose(_ entries: [Entry]) throws {
         precondition(role == .leader, "propose on a non-leader")
-        if tracker.progress[id] == nil || leadTransferee != nil { throw RaftError.proposalDropped }
+        if !tracker.configuration.isVoter(id) || leadTransferee != nil { throw RaftError.proposalDropped }
         guard appendEntries(entries) else { throw RaftError.uncommittedLimit }
         broadcastAppend()
     }
 
     func proposeConfigChange(_ change: ConfigChange) throws {
         precondition(role == .leader, "propose on a non-leader")
-        if tracker.progress[id] == nil || leadTransferee != nil { throw RaftError.proposalDropped }
+        if !tracker.configuration.isVoter(id) || leadTransferee != nil { throw RaftError.proposalDropped }
         // One change at a time, and none before this term's no-op is applied.
         if pendingConfigIndex > log.applied { throw RaftError.configChangePending }
         _ = try ConfigChanger.apply(change, to: tracker.configuration)

@@ -188,6 +188,11 @@ final class RaftCore {
         }
         if electionElapsed >= config.electionTicks {
             electionElapsed = 0
+            if !tracker.configuration.isVoter(id) {
+                // Removed or demoted an election timeout ago (see `switchTo`).
+                stepDownAfterRemoval()
+                return
+            }
             if config.checkQuorum { checkQuorum() }
             if role == .leader && leadTransferee != nil { leadTransferee = nil }
         }

@@ -44,11 +44,11 @@ struct ProduceBodyFuzzTarget: FuzzTarget {
     }
 
     /// Decodes `bytes`; nil for a 4xx, a finding for a 5xx or a decoded body over the limits.
-    private func decode(_ bytes: [UInt8]) throws(FuzzFinding) -> ProduceBodyCodec.Body? {
+    private func decode(_ bytes: [UInt8], contentType: String? = nil) throws(FuzzFinding) -> ProduceBodyCodec.Body? {
         let limits = ProduceBodyFuzzTarget.limits
         let body: ProduceBodyCodec.Body
         do {
-            body = try ProduceBodyCodec.decode(bytes, partitions: ProduceBodyFuzzTarget.partitions, limits: limits)
+            body = try ProduceBodyCodec.decode(bytes, contentType: contentType, partitions: ProduceBodyFuzzTarget.partitions, limits: limits)
         } catch {
             guard (400..<500).contains(Int(error.status.code)) else { throw FuzzFinding("decode answered \(error.status.code): \(error)") }
             return nil
@@ -76,7 +76,9 @@ struct ProduceBodyFuzzTarget: FuzzTarget {
         }
         let bytes = ProduceBodyCodec.encodeForwarded(records, partition: partition, producer: producer)
         // The per-partition route forces the partition; the decoder alone resolves it again.
-        guard var decoded = try decode(bytes) else { throw FuzzFinding("forwarded body refused: \(String(decoding: bytes, as: UTF8.self))") }
+        guard var decoded = try decode(bytes, contentType: ProduceBodyCodec.forwardedContentType) else {
+            throw FuzzFinding("forwarded body refused: \(bytes.count) bytes")
+        }
         for position in decoded.records.indices { decoded.records[position].partition = partition }
         let wanted = ProduceBodyCodec.Body(records: records, producerID: producer?.0, sequence: producer?.1)
         guard decoded == wanted else { throw FuzzFinding("forwarded body decoded to \(decoded), expected \(wanted)") }

@@ -44,17 +44,29 @@ final class ZooKeeperAdministrator: Sendable {
         try session.start { _ in }
     }
 
+    /// Runs `call` again (bounded: 40 tries, 250 ms apart) while it fails with connection loss:
+    /// on a loaded machine this inspection session can lose its link for a moment, which says
+    /// nothing about the coordinator under test.
+    private func retrying(_ call: () async -> ZooKeeperReply) async -> ZooKeeperReply {
+        var reply = await call()
+        for _ in 0..<40 where reply.status == .connectionLoss {
+            try? await Task.sleep(for: .milliseconds(250))
+            reply = await call()
+        }
+        return reply
+    }
+
     /// Every znode at or below `root`, parents before children, with its stat and data.
     func subtree(_ root: String) async throws -> [(path: String, stat: ZooKeeperStat, data: [UInt8])] {
         var result: [(path: String, stat: ZooKeeperStat, data: [UInt8])] = []
         var queue = [root]
         while let path = queue.first, result.count < 10_000 {
             queue.removeFirst()
-            let node = await session.get(path, watch: false)
+            let node = await retrying { await session.get(path, watch: false) }
             if node.status == .noNode { continue }
             try #require(node.status.isOK, "get \(path): \(node.status)")
             result.append((path, try #require(node.stat), node.data))
-            let children = await session.children(path, watch: false)
+            let children = await retrying { await session.children(path, watch: false) }
             if children.status == .noNode { continue }
             try #require(children.status.isOK, "children \(path): \(children.status)")
             queue += children.names.sorted().map { path + "/" + $0 }
@@ -65,7 +77,7 @@ final class ZooKeeperAdministrator: Sendable {
     /// Deletes `root` and everything below it, children first.
     func deleteSubtree(_ root: String) async throws {
         for node in try await subtree(root).reversed() {
-            let reply = await session.delete(node.path, version: -1)
+            let reply = await retrying { await session.delete(node.path, version: -1) }
             try #require(reply.status.isOK || reply.status == .noNode, "delete \(node.path): \(reply.status)")
         }
     }

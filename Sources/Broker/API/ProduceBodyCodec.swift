@@ -2,8 +2,8 @@ import HTTPServer
 import MOMCore
 
 /// The produce body (`POST /v1/topics/{t}/records`) as bytes in and records out, exactly as the
-/// route parses it (`RequestJSON.object` then `ProduceRequest.parse`), and the encoding a node
-/// uses when it forwards a partition's share to its leader.
+/// route parses it (`ProduceRequest.parse`, JSON or binary by Content-Type), and the encoding a
+/// node uses when it forwards a partition's share to its leader.
 ///
 /// Why public: the produce body is the broker's largest untrusted input, and the fuzzer
 /// (Sources/Fuzzing) must drive the very code the route runs, in release builds too, where
@@ -63,12 +63,17 @@ public enum ProduceBodyCodec {
         }
     }
 
-    /// Parses `body` for a topic with `partitions` partitions; throws the 4xx the route answers.
-    public static func decode(_ body: [UInt8], partitions: Int, limits: Limits) throws(HTTPError) -> Body {
+    /// The media type of the bodies `encodeForwarded` makes (pass it to `decode` for them).
+    public static let forwardedContentType = RecordBatchFormat.mediaType
+
+    /// Parses `body`, sent with `contentType` (JSON when nil), for a topic with `partitions`
+    /// partitions; throws the 4xx the route answers.
+    public static func decode(_ body: [UInt8], contentType: String? = nil, partitions: Int, limits: Limits) throws(HTTPError) -> Body {
         precondition(partitions > 0, "a topic has at least one partition")
-        let request = HTTPRequest(method: .post, target: "/v1/topics/fuzz/records", body: body)
-        let json = try RequestJSON.object(request, limits: limits)
-        let parsed = try ProduceRequest.parse(json, partitions: partitions, roundRobinStart: 0, limits: limits)
+        var headers = HTTPHeaders()
+        if let contentType { headers.set(name: "Content-Type", value: contentType) }
+        let request = HTTPRequest(method: .post, target: "/v1/topics/fuzz/records", headers: headers, body: body)
+        let parsed = try ProduceRequest.parse(request, partitions: partitions, roundRobinStart: 0, limits: limits)
         let records = parsed.items.map { item in
             Record(position: item.position, partition: item.partition, key: item.key, value: item.value,
                    headers: item.headers.map { HeaderField(name: $0.name, value: $0.value) })
@@ -76,8 +81,8 @@ public enum ProduceBodyCodec {
         return Body(records: records, producerID: parsed.producerID, sequence: parsed.sequence)
     }
 
-    /// The body a node forwards for one partition's share (keys and values in base64, each
-    /// record's original position kept). Header values must be UTF-8, as the API requires.
+    /// The body a node forwards for one partition's share: a binary batch
+    /// (`forwardedContentType`), each record's original position kept.
     public static func encodeForwarded(
         _ records: [Record], partition: Int, producer: (id: UInt64, sequence: UInt64)?
     ) -> [UInt8] {

@@ -30,6 +30,7 @@ final class BrokerAPI: @unchecked Sendable {
         registerOperations(&router)
         registerTopicAdmin(&router)
         registerRecords(&router)
+        registerUI(&router)
         return router
     }
 

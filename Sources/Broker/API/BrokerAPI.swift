@@ -34,6 +34,7 @@ final class BrokerAPI: @unchecked Sendable {
         registerExchanges(&router)
         registerSubscriptions(&router)
         registerMetrics(&router)
+        registerUI(&router)
         return router
     }
 

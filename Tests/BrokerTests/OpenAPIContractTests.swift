@@ -6,8 +6,9 @@ import MOMCore
 import Testing
 @testable import Broker
 
-/// The REST contract and the router agree: `docs/openapi.yaml` (read by `scripts/check-openapi`,
-/// which also lints it) lists exactly the routes the router serves, and every JSON request
+/// The REST contract, the router and the guide agree: `docs/openapi.yaml` (read by
+/// `scripts/check-openapi`, which also lints it) lists exactly the routes the router serves,
+/// docs/api.md names each of them, and every JSON request
 /// example in the spec is accepted by the real handler — it may be refused for what it asks
 /// (404, 409, 503), never as malformed (400).
 @Suite struct OpenAPIContractTests {
@@ -57,6 +58,15 @@ import Testing
         let specified = Set(try #require(await Self.checkOpenAPI([])))
         #expect(served.subtracting(specified).sorted() == [], "served but not in docs/openapi.yaml")
         #expect(specified.subtracting(served).sorted() == [], "in docs/openapi.yaml but not served")
+    }
+
+    /// docs/api.md is the readable guide to the same contract: it names every spec route as
+    /// "METHOD path", so a route cannot be added to the spec (and router) without its guide entry.
+    @Test func theGuideNamesEveryRoute() async throws {
+        let specified = try #require(await Self.checkOpenAPI([]))
+        let guide = try String(contentsOfFile: "\(Self.repositoryRoot)/docs/api.md", encoding: .utf8)
+        #expect(specified.count >= 20)
+        #expect(specified.filter { !guide.contains($0) } == [], "routes in docs/openapi.yaml that docs/api.md does not name")
     }
 
     @Test func everyRequestExampleParses() async throws {

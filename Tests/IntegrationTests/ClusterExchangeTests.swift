@@ -71,6 +71,17 @@ extension ClusterTests {
                 #expect(try await Self.retrying(.post, "/v1/exchanges/events/bindings", json: body, via: [cluster.node(3)]).status == 201)
             }
 
+            // The catalog reaches each node by applying `__meta`: a binding made through node 3
+            // is routable on node 2 once node 2 has applied it (eventually, like Kafka metadata).
+            // Wait for that before asserting routes through node 2 (bounded).
+            var bindingsOnNode2 = 0
+            for _ in 0..<100 where bindingsOnNode2 < 2 {
+                let reply = try await Self.retrying(.get, "/v1/exchanges/events/bindings", via: [cluster.node(2)])
+                bindingsOnNode2 = reply.json?["bindings"]?.arrayValue?.count ?? 0
+                if bindingsOnNode2 < 2 { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(bindingsOnNode2 == 2, "node 2 applied both bindings")
+
             // Publish through node 2 only: copies land on partitions led by nodes 1 and 3 too.
             let producerID = Int64.random(in: 1...Int64.max)
             let keys = ["order.eu.created", "user.deleted", "nothing.here", "order.deleted"]

@@ -9,16 +9,7 @@ enum QueueWire {
         writer.field("receipt", message.receipt.text)
         writer.field("partition", Int(message.partition.rawValue))
         writer.field("offset", message.offset.rawValue)
-        writer.field("timestamp_ms", message.record.timestampMilliseconds)
-        if let key = message.record.key { writer.bytesField("key", key) } else { writer.key("key"); writer.null() }
-        writer.bytesField("value", message.record.value)
-        writer.key("headers")
-        writer.beginObject()
-        for header in message.record.headers {
-            writer.key(header.name)
-            writer.utf8String(header.value)
-        }
-        writer.endObject()
+        writer.recordFields(message.record)
         writer.field("delivery_count", UInt64(message.deliveryCount))
         writer.endObject()
     }

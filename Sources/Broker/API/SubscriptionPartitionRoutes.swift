@@ -222,16 +222,7 @@ struct SubscriptionRead: Sendable {
             writer.beginObject()
             writer.field("partition", partition)
             writer.field("offset", fetched.offset.rawValue)
-            writer.field("timestamp_ms", fetched.record.timestampMilliseconds)
-            if let key = fetched.record.key { writer.bytesField("key", key) } else { writer.key("key"); writer.null() }
-            writer.bytesField("value", fetched.record.value)
-            writer.key("headers")
-            writer.beginObject()
-            for header in fetched.record.headers {
-                writer.key(header.name)
-                writer.utf8String(header.value)
-            }
-            writer.endObject()
+            writer.recordFields(fetched.record)
             writer.endObject()
         }
         writer.endArray()

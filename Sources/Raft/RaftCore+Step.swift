@@ -43,7 +43,14 @@ extension RaftCore {
         case .append, .heartbeat, .snapshot:
             becomeFollower(term: message.term, leader: message.from)
         default:
+            // Raft thesis, Figure 3.1: the election timer restarts only when we hear from the
+            // current leader or grant a vote (handleVoteRequest). A higher term learnt from a
+            // vote request we may refuse, or from a response, keeps the timer running: otherwise
+            // hopeless candidates (stale logs, pre-vote off) keep restarting the up-to-date
+            // voters' timers and delay the election past its bound (simulation seed 2044310).
+            let elapsed = electionElapsed
             becomeFollower(term: message.term, leader: nil)
+            electionElapsed = elapsed
         }
         return true
     }

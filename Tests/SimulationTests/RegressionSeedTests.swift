@@ -11,7 +11,13 @@ import Testing
     /// them its vote (its log was longer) and never campaigned. Fixed in RaftCore+Membership
     /// (a removed leader leads as a non-voter for one election timeout, then hands over);
     /// golden script removed-leader-hands-over.txt.
-    static let seeds: [UInt64] = [1_033_856]
+    ///
+    /// Issue #3: no leader within 150 ticks of healing (first after 154), pre-vote off. Every
+    /// hopeless candidacy (a log behind) raised the term of the up-to-date voters and restarted
+    /// their election timers, so they never got to campaign. Fixed in RaftCore+Step (a higher
+    /// term from a refused vote request or a response keeps the timer running, thesis Fig. 3.1);
+    /// golden script refused-vote-keeps-timer.txt.
+    static let seeds: [UInt64] = [1_033_856, 2_044_310]
 
     @Test(arguments: RegressionSeedTests.seeds)
     func seedPasses(seed: UInt64) {

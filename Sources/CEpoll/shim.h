@@ -18,4 +18,6 @@ extern int accept4(int sockfd, struct sockaddr *addr, socklen_t *addrlen, int fl
 extern int fallocate(int fd, int mode, off_t offset, off_t len);
 // pthread_setname_np likewise (glibc 2.12+).
 extern int pthread_setname_np(pthread_t thread, const char *name);
+// syncfs likewise (glibc 2.14+, Linux 2.6.39+): group commit with one sync per file system.
+extern int syncfs(int fd);
 #endif

@@ -14,11 +14,19 @@ public protocol GroupLog: RaftStorage {
     func install(_ snapshot: Snapshot) throws
     /// Makes everything written so far durable (fdatasync). One call covers many appends.
     func sync() throws
+    /// Called instead of `sync()` right after the host synced the whole file system holding
+    /// this log (syncfs): records everything written so far as durable without a sync of its
+    /// own. The default syncs anyway, which is always safe.
+    func markSyncedByFileSystemSync() throws
     /// Records the initial configuration of a brand-new, empty log (durable on return), so every
     /// replica of a new group starts from the same voters, like etcd's initial cluster.
     func bootstrap(_ configuration: Configuration) throws
     /// Discards entries before `index` (retention); they are covered by `snapshot`.
     func compact(before index: LogIndex, snapshot: Snapshot) throws
+}
+
+extension GroupLog {
+    public func markSyncedByFileSystemSync() throws { try sync() }
 }
 
 /// An in-memory `GroupLog` for tests and the simulator: durable means "in memory".

@@ -20,6 +20,11 @@ public final class ReplicationHost: @unchecked Sendable {
         /// groups). 0 syncs them one by one on the loop thread: required when the logs share a
         /// single-threaded file system such as `SimulatedFileSystem`.
         public var syncWorkers: Int = 3
+        /// When set, a loop pass with two or more dirty logs makes them all durable with this
+        /// one whole-file-system sync (syncfs) instead of one fdatasync per log. Every log of
+        /// the host must live on that file system. A pass with one dirty log still fdatasyncs
+        /// just that log, which is cheaper.
+        public var fileSystemSync: (any FileSystemSync)?
         public init() {}
     }
 
@@ -58,7 +63,7 @@ public final class ReplicationHost: @unchecked Sendable {
         self.clock = clock
         self.settings = settings
         self.inbox = Inbox(capacity: settings.inboxCapacity)
-        self.syncPool = SyncPool(workerCount: settings.syncWorkers)
+        self.syncPool = SyncPool(workerCount: settings.syncWorkers, fileSystemSync: settings.fileSystemSync)
         self.random = SeededRandom(seed: randomSeed)
     }
 

@@ -54,7 +54,7 @@ public final class SegmentGroupLog: GroupLog {
     static func statePath(_ directory: String) -> String { "\(directory)/raft-state" }
     static func snapshotPath(_ directory: String) -> String { "\(directory)/raft-snapshot" }
 
-    static func makeDirectories(_ path: String, fileSystem: any FileSystem) throws {
+    public static func makeDirectories(_ path: String, fileSystem: any FileSystem) throws {
         var prefix = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             prefix += "/\(component)"
@@ -152,6 +152,8 @@ public final class SegmentGroupLog: GroupLog {
     }
 
     public func sync() throws { try log.flush() }
+
+    public func markSyncedByFileSystemSync() throws { try log.markFlushedByFileSystemSync() }
 
     public func bootstrap(_ configuration: Configuration) throws {
         let last = try lastIndex()

@@ -2,10 +2,16 @@ import MOMCore
 import SystemIO
 
 /// Group commit across groups: one loop pass has written every ready group's entries, and
-/// `syncAll` makes them all durable together. Each group's log is its own file, and the
-/// kernel can merge concurrent fdatasyncs of one file system into one journal commit, so
-/// syncing N logs side by side costs about one sync instead of N in series.
+/// `syncAll` makes them all durable together. Each group's log is its own file (the Raft log
+/// is the partition log; there is no shared write-ahead log), so there are two ways:
 ///
+/// - with a `FileSystemSync` (momd's default, `--group-commit syncfs`), one syncfs(2) of the
+///   data directory's file system covers every dirty log of the pass, and each log then just
+///   records itself durable;
+/// - without one, every log gets its own fdatasync, side by side on the workers below: the
+///   kernel can merge concurrent fdatasyncs of one file system into one journal commit.
+///
+
 /// A small, fixed set of worker threads (`workerCount`, started on first use) takes logs from
 /// the current pass; the loop thread takes its share too and returns only when every log of
 /// the pass is synced or failed. Nothing is acked in between: the caller sends responses and
@@ -27,14 +33,22 @@ final class SyncPool: @unchecked Sendable {
     private var outstanding = 0
     private var stopping = false
     private let clock = SystemClock()
+    private let fileSystemSync: (any FileSystemSync)?
 
-    init(workerCount: Int) {
+    init(workerCount: Int, fileSystemSync: (any FileSystemSync)? = nil) {
         precondition(workerCount >= 0, "negative sync worker count")
         self.workerCount = workerCount
+        self.fileSystemSync = fileSystemSync
     }
 
-    /// Syncs every log, concurrently when workers exist; returns each log's error, in order.
+    /// Syncs every log, with one file-system sync or concurrently when workers exist; returns
+    /// each log's error, in order.
     func syncAll(_ logs: [any GroupLog]) -> [Error?] {
+        if logs.count > 1, let fileSystemSync {
+            // A failed syncfs may have lost any log's writes: every log of the pass fails.
+            do { try fileSystemSync.sync() } catch { return Array(repeating: error, count: logs.count) }
+            return logs.map { log in Result { try log.markSyncedByFileSystemSync() }.failure }
+        }
         guard logs.count > 1, workerCount > 0 else {
             return logs.map { log in Result { try log.sync() }.failure }
         }

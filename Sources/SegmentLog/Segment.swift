@@ -81,6 +81,13 @@ final class Segment {
         try writePendingIndexEntries()
     }
 
+    /// Records the log data as durable after a whole-file-system sync (syncfs) made it so,
+    /// then records the pending index entries, exactly as `syncData` does after its fdatasync.
+    func markSynced() throws(SegmentLogError) {
+        durableSize = size
+        try writePendingIndexEntries()
+    }
+
     /// Removes index entries at or after `position`, on disk first (durably) so that no stale
     /// entry can point into bytes that are about to be rewritten.
     func dropIndexEntries(fromPosition position: UInt64) throws(SegmentLogError) {

@@ -102,6 +102,17 @@ public final class SegmentLog {
         return durableEndOffset
     }
 
+    /// Like `flush`, for a caller that has just synced the whole file system holding this log
+    /// (syncfs) after its last append: records every appended record as durable without an
+    /// fdatasync of its own. Group commit across many logs uses it (one sync for all of them).
+    @discardableResult
+    public func markFlushedByFileSystemSync() throws(SegmentLogError) -> Offset {
+        try checkUsable()
+        do { try segments[segments.count - 1].markSynced() } catch { throw fail(error) }
+        durableEndOffset = logEndOffset
+        return durableEndOffset
+    }
+
     // MARK: Lookup
 
     /// The segment holding `offset` (binary search over base offsets).

@@ -19,6 +19,8 @@ public final class SimulatedFileSystem: FileSystem {
     /// The mutating operations a fault can target.
     public enum Operation: Hashable, Sendable {
         case write, dataSync, truncate, create, open, rename, remove, makeDirectory, syncDirectory, read
+        /// A whole-file-system sync (`SimulatedFileSystemSync`, syncfs(2) in the real one).
+        case syncFileSystem
     }
 
     /// The seed's generator: every choice (faults, tears, survivors) comes from it.
@@ -153,6 +155,20 @@ public final class SimulatedFileSystem: FileSystem {
     }
 
     public func exists(_ path: String) -> Bool { files[path] != nil || directories.contains(path) }
+
+    /// syncfs(2): every file's writes and every directory's operations become durable.
+    func syncEverything() throws(Errno) {
+        try step(.syncFileSystem)
+        for directory in pendingDirectoryOperations.keys.sorted() {
+            for operation in pendingDirectoryOperations[directory]! { applyDurably(operation) }
+        }
+        pendingDirectoryOperations = [:]
+        var seen = Set<ObjectIdentifier>()
+        for path in files.keys.sorted() {
+            let inode = files[path]!
+            if seen.insert(ObjectIdentifier(inode)).inserted { inode.dataSync() }
+        }
+    }
 
     // MARK: Internals
 

@@ -64,3 +64,26 @@ final class MeasuredFile: StorageFile {
     func size() throws(Errno) -> UInt64 { try inner.size() }
     func close() throws(Errno) { try inner.close() }
 }
+
+/// A whole-file-system sync (syncfs) timed into the same histogram as fdatasync: it is what
+/// bounds produce latency when one sync covers every dirty log of a pass.
+final class MeasuredFileSystemSync: FileSystemSync, @unchecked Sendable {
+    private let inner: any FileSystemSync
+    private let histogram: LatencyHistogram
+    private let clock: any Clock
+
+    init(_ inner: any FileSystemSync, syncLatency histogram: LatencyHistogram, clock: any Clock) {
+        self.inner = inner
+        self.histogram = histogram
+        self.clock = clock
+    }
+
+    func sync() throws(Errno) {
+        let start = clock.monotonicNanoseconds()
+        defer {
+            let end = clock.monotonicNanoseconds()
+            histogram.observe(nanoseconds: end >= start ? end - start : 0)
+        }
+        try inner.sync()
+    }
+}

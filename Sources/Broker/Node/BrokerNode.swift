@@ -26,7 +26,8 @@ public final class BrokerNode: @unchecked Sendable {
 
     init(
         config: NodeConfig, coordinator: any Coordinator, link: any PeerLink, logFactory: any GroupLogFactory,
-        clock: any Clock, limits: Limits, randomSeed: UInt64, metrics: NodeMetrics? = nil
+        clock: any Clock, limits: Limits, randomSeed: UInt64, metrics: NodeMetrics? = nil,
+        fileSystemSync: (any FileSystemSync)? = nil
     ) {
         self.metrics = metrics ?? NodeMetrics(clock: clock)
         self.config = config
@@ -36,6 +37,7 @@ public final class BrokerNode: @unchecked Sendable {
         var settings = ReplicationHost.Settings()
         settings.tickMilliseconds = config.tickMilliseconds
         settings.limits = limits
+        settings.fileSystemSync = fileSystemSync
         self.host = ReplicationHost(nodeID: config.nodeID, link: link, clock: clock, randomSeed: randomSeed, settings: settings)
         let groups = NodeGroups(nodeID: config.nodeID, limits: limits, factory: logFactory)
         self.groups = groups

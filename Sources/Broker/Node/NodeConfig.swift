@@ -25,6 +25,15 @@ public struct NodeConfig: Equatable, Sendable {
     /// A file holding the JWT secret, when `MOM_SECRET_KEY` is not set.
     public var secretFile: String?
     public var tickMilliseconds: UInt64 = 100
+    /// How a loop pass makes its dirty logs durable (docs/operations.md).
+    public var groupCommit: GroupCommit = .syncfs
+
+    /// `syncfs`: one syncfs(2) of the data directory's file system covers every log written in
+    /// the pass (best on a file system of its own). `fdatasync`: one fdatasync per log, side by
+    /// side on a few threads (for a data directory that shares a busy file system).
+    public enum GroupCommit: String, Sendable {
+        case syncfs, fdatasync
+    }
 
     /// Why a configuration was refused: the message names the flag and the fix.
     public struct Invalid: Error, Equatable, CustomStringConvertible {
@@ -47,7 +56,7 @@ public struct NodeConfig: Equatable, Sendable {
 
     static let knownKeys: Set<String> = [
         "config", "node-id", "data-dir", "http-listen", "raft-listen", "zookeeper", "zk-root", "users-db",
-        "cluster-id", "meta-replicas", "insecure-no-auth", "secret-file", "tick-ms", "raft-advertise",
+        "cluster-id", "meta-replicas", "insecure-no-auth", "secret-file", "tick-ms", "raft-advertise", "group-commit",
     ]
     static let booleanKeys: Set<String> = ["insecure-no-auth"]
 
@@ -137,6 +146,12 @@ public struct NodeConfig: Equatable, Sendable {
         if let tick = values["tick-ms"] {
             guard let ms = UInt64(tick), (1...10_000).contains(ms) else { throw Invalid(message: "--tick-ms must be 1…10000") }
             config.tickMilliseconds = ms
+        }
+        if let mode = values["group-commit"] {
+            guard let groupCommit = GroupCommit(rawValue: mode) else {
+                throw Invalid(message: "--group-commit takes syncfs or fdatasync, not '\(mode)'")
+            }
+            config.groupCommit = groupCommit
         }
         return config
     }

@@ -15,12 +15,15 @@ public enum NodeServer {
                     --http-listen 127.0.0.1:8080 --raft-listen 127.0.0.1:9090 \\
                     [--zookeeper HOST:PORT[,HOST:PORT…]] [--zk-root /mom] [--users-db FILE] \\
                     [--cluster-id NAME] [--meta-replicas 1,2,3] [--secret-file FILE] [--tick-ms 100] \\
-                    [--raft-advertise HOST:PORT]
+                    [--raft-advertise HOST:PORT] [--group-commit syncfs|fdatasync]
 
         Runs one MOM broker node. Without --zookeeper it runs standalone on an embedded
         coordinator. The JWT secret comes from MOM_SECRET_KEY or --secret-file.
         --raft-advertise is the Raft address registered for peers to dial, when it differs
         from --raft-listen (a proxy in between).
+        --group-commit syncfs (default) makes every partition log written in one pass durable
+        with one syncfs of the data directory's file system; fdatasync syncs each log on its
+        own. Give the data directory a file system of its own with syncfs.
         """
 
     /// Makes the peer link for a node (the TCP transport in production).
@@ -83,9 +86,11 @@ public enum NodeServer {
         let metrics = NodeMetrics(clock: clock)
         let fileSystem = MeasuredFileSystem(PosixFileSystem(), syncLatency: metrics.sync, clock: clock)
         let factory = SegmentGroupLogFactory(dataDirectory: config.dataDirectory, fileSystem: fileSystem, limits: limits, clock: clock)
+        let fileSystemSync = try makeFileSystemSync(config, metrics: metrics, clock: clock)
         var seed = SystemRandom()
         let node = BrokerNode(config: config, coordinator: coordinator, link: relay, logFactory: factory,
-                              clock: clock, limits: limits, randomSeed: seed.next(), metrics: metrics)
+                              clock: clock, limits: limits, randomSeed: seed.next(), metrics: metrics,
+                              fileSystemSync: fileSystemSync)
         let link = try makeLink(config, node.host)
         relay.target = link.link
         node.onPeersChanged = link.updatePeers
@@ -101,6 +106,16 @@ public enum NodeServer {
             ("data", config.dataDirectory),
         ])
         return Running(node: node, server: server, pool: pool, stopLink: link.stop)
+    }
+
+    /// With `--group-commit syncfs` (the default), one syncfs of the data directory's file
+    /// system makes every dirty log of a loop pass durable. The descriptor is opened here,
+    /// before any log is written, and kept for the node's life: syncfs reports writeback
+    /// errors that happened since the descriptor was opened.
+    static func makeFileSystemSync(_ config: NodeConfig, metrics: NodeMetrics, clock: any Clock) throws -> (any FileSystemSync)? {
+        guard config.groupCommit == .syncfs else { return nil }
+        try SegmentGroupLog.makeDirectories(config.dataDirectory, fileSystem: PosixFileSystem())
+        return MeasuredFileSystemSync(try PosixFileSystemSync(directory: config.dataDirectory), syncLatency: metrics.sync, clock: clock)
     }
 
     /// The token gate and the login worker. Without a secret momd refuses to start, unless it

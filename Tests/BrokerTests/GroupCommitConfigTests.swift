@@ -1,0 +1,34 @@
+import MOMCore
+import SystemIO
+import Testing
+@testable import Broker
+
+/// `--group-commit`: syncfs by default, fdatasync on request, anything else refused by name.
+@Suite struct GroupCommitConfigTests {
+    static func arguments(_ directory: String) -> [String] {
+        ["--node-id", "1", "--data-dir", directory, "--http-listen", "127.0.0.1:1", "--raft-listen", "127.0.0.1:2"]
+    }
+
+    @Test func syncfsIsTheDefaultAndOpensTheDataDirectory() throws {
+        let parent = try FileSystemCalls.makeTemporaryDirectory(prefix: "mom-group-commit-")
+        defer { try? FileSystemCalls.removeTree(parent) }
+        let config = try NodeConfig.parse(arguments: Self.arguments("\(parent)/data/node1"))
+        #expect(config.groupCommit == .syncfs)
+        let sync = try NodeServer.makeFileSystemSync(config, metrics: NodeMetrics(clock: SystemClock()), clock: SystemClock())
+        #expect(sync != nil)
+        #expect(FileSystemCalls.exists("\(parent)/data/node1"), "the data directory is made before it is opened")
+        try sync?.sync()
+    }
+
+    @Test func fdatasyncModeHasNoFileSystemSync() throws {
+        let config = try NodeConfig.parse(arguments: Self.arguments("/nonexistent") + ["--group-commit", "fdatasync"])
+        #expect(config.groupCommit == .fdatasync)
+        #expect(try NodeServer.makeFileSystemSync(config, metrics: NodeMetrics(clock: SystemClock()), clock: SystemClock()) == nil)
+    }
+
+    @Test func anUnknownModeIsRefusedByName() {
+        #expect(throws: NodeConfig.Invalid(message: "--group-commit takes syncfs or fdatasync, not 'fsync'")) {
+            try NodeConfig.parse(arguments: Self.arguments("/nonexistent") + ["--group-commit", "fsync"])
+        }
+    }
+}

@@ -12,6 +12,9 @@ import Glibc
 public protocol FileSystemSync: AnyObject, Sendable {
     /// Makes every write completed before the call durable, on every file of the file system.
     func sync() throws(Errno)
+    /// Whether `path` lies on the file system this sync covers (a log on another mount would
+    /// be acked without being synced, so its opener refuses it).
+    func covers(_ path: String) -> Bool
 }
 
 /// syncfs(2) on the file system holding `directory`.
@@ -24,6 +27,13 @@ public final class PosixFileSystemSync: FileSystemSync, @unchecked Sendable {
     }
 
     public func sync() throws(Errno) { _ = try syscall { syncfs(directory.rawValue) } }
+
+    public func covers(_ path: String) -> Bool {
+        var own = stat()
+        var other = stat()
+        guard fstat(directory.rawValue, &own) == 0, stat(path, &other) == 0 else { return false }
+        return own.st_dev == other.st_dev
+    }
 
     deinit { try? directory.close() }
 }
@@ -42,4 +52,7 @@ public final class SimulatedFileSystemSync: FileSystemSync, @unchecked Sendable 
     public init(_ fileSystem: SimulatedFileSystem) { self.fileSystem = fileSystem }
 
     public func sync() throws(Errno) { try fileSystem.syncEverything() }
+
+    /// One simulated file system holds every path.
+    public func covers(_ path: String) -> Bool { true }
 }

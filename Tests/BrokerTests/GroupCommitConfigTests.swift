@@ -31,4 +31,32 @@ import Testing
             try NodeConfig.parse(arguments: Self.arguments("/nonexistent") + ["--group-commit", "fsync"])
         }
     }
+
+    @Test func theSyncCoversItsOwnFileSystemOnly() throws {
+        let directory = try FileSystemCalls.makeTemporaryDirectory(prefix: "mom-covers-")
+        defer { try? FileSystemCalls.removeTree(directory) }
+        try FileSystemCalls.makeDirectory("\(directory)/topic")
+        let sync = try PosixFileSystemSync(directory: directory)
+        #expect(sync.covers("\(directory)/topic"))
+        #expect(!sync.covers("/proc/self"), "procfs is another file system")
+        #expect(!sync.covers("\(directory)/missing"))
+    }
+
+    /// A partition directory on another mount would be acked without being synced: refused.
+    @Test func aLogOutsideTheSyncedFileSystemIsRefused() throws {
+        final class Elsewhere: FileSystemSync, @unchecked Sendable {
+            func sync() throws(Errno) {}
+            func covers(_ path: String) -> Bool { false }
+        }
+        let directory = try FileSystemCalls.makeTemporaryDirectory(prefix: "mom-elsewhere-")
+        defer { try? FileSystemCalls.removeTree(directory) }
+        let factory = SegmentGroupLogFactory(dataDirectory: directory, fileSystem: PosixFileSystem(), limits: .standard,
+                                             clock: SystemClock(), fileSystemSync: Elsewhere())
+        #expect(throws: SegmentGroupLogFactory.OutsideSyncedFileSystem.self) {
+            _ = try factory.openLog(for: GroupID(7), owner: GroupOwner(destinationType: .topic, name: "orders", partition: PartitionID(0)))
+        }
+        let synced = SegmentGroupLogFactory(dataDirectory: directory, fileSystem: PosixFileSystem(), limits: .standard,
+                                            clock: SystemClock(), fileSystemSync: try PosixFileSystemSync(directory: directory))
+        _ = try synced.openLog(for: GroupID(8), owner: GroupOwner(destinationType: .topic, name: "orders", partition: PartitionID(1)))
+    }
 }

@@ -15,6 +15,7 @@ final class CountingFileSystemSync: FileSystemSync, @unchecked Sendable {
         lock.withLock { count += 1 }
         try inner.sync()
     }
+    func covers(_ path: String) -> Bool { inner.covers(path) }
     var syncs: Int { lock.withLock { count } }
 }
 

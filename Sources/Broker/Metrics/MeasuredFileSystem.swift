@@ -86,4 +86,6 @@ final class MeasuredFileSystemSync: FileSystemSync, @unchecked Sendable {
         }
         try inner.sync()
     }
+
+    func covers(_ path: String) -> Bool { inner.covers(path) }
 }

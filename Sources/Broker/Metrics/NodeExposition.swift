@@ -91,7 +91,7 @@ struct NodeExposition {
         for entry in storage ?? [] { writer.sample("mom_segment_count", groupLabels(entry.group), UInt64(entry.segmentCount)) }
         writer.family("mom_segment_bytes", .gauge, help: "Bytes in the segment files of each group's log on this node.")
         for entry in storage ?? [] { writer.sample("mom_segment_bytes", groupLabels(entry.group), entry.segmentBytes) }
-        writer.family("mom_fdatasync_duration_seconds", .histogram, help: "Duration of each fdatasync of a log segment or state file.")
+        writer.family("mom_fdatasync_duration_seconds", .histogram, help: "Duration of each fdatasync of a log segment or state file, and of each group-commit syncfs.")
         writer.histogram("mom_fdatasync_duration_seconds", [], metrics.sync.snapshot(), buckets: metrics.sync.buckets)
     }
 

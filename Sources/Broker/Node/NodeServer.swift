@@ -85,8 +85,9 @@ public enum NodeServer {
         let relay = LinkRelay()
         let metrics = NodeMetrics(clock: clock)
         let fileSystem = MeasuredFileSystem(PosixFileSystem(), syncLatency: metrics.sync, clock: clock)
-        let factory = SegmentGroupLogFactory(dataDirectory: config.dataDirectory, fileSystem: fileSystem, limits: limits, clock: clock)
         let fileSystemSync = try makeFileSystemSync(config, metrics: metrics, clock: clock)
+        let factory = SegmentGroupLogFactory(dataDirectory: config.dataDirectory, fileSystem: fileSystem, limits: limits, clock: clock,
+                                             fileSystemSync: fileSystemSync)
         var seed = SystemRandom()
         let node = BrokerNode(config: config, coordinator: coordinator, link: relay, logFactory: factory,
                               clock: clock, limits: limits, randomSeed: seed.next(), metrics: metrics,

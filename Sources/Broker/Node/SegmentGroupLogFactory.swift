@@ -12,12 +12,24 @@ final class SegmentGroupLogFactory: GroupLogFactory, @unchecked Sendable {
     let fileSystem: any FileSystem
     let limits: Limits
     let clock: any Clock
+    /// The group-commit syncfs, when on: every log must live on the file system it syncs.
+    let fileSystemSync: (any FileSystemSync)?
 
-    init(dataDirectory: String, fileSystem: any FileSystem, limits: Limits, clock: any Clock) {
+    init(dataDirectory: String, fileSystem: any FileSystem, limits: Limits, clock: any Clock, fileSystemSync: (any FileSystemSync)? = nil) {
         self.dataDirectory = dataDirectory
         self.fileSystem = fileSystem
         self.limits = limits
         self.clock = clock
+        self.fileSystemSync = fileSystemSync
+    }
+
+    /// A log directory mounted elsewhere (another disk under the data directory) would not be
+    /// covered by the group-commit syncfs: its records would be acked without being on disk.
+    struct OutsideSyncedFileSystem: Error, CustomStringConvertible {
+        let directory: String
+        var description: String {
+            "\(directory) is not on the data directory's file system, which --group-commit syncfs syncs; move it back or run with --group-commit fdatasync"
+        }
     }
 
     func directory(for group: GroupID, owner: GroupOwner?) -> String {
@@ -27,7 +39,10 @@ final class SegmentGroupLogFactory: GroupLogFactory, @unchecked Sendable {
     }
 
     func openLog(for group: GroupID, owner: GroupOwner?) throws -> any GroupLog {
-        try SegmentGroupLog(directory: directory(for: group, owner: owner), fileSystem: fileSystem, limits: limits, clock: clock)
+        let path = directory(for: group, owner: owner)
+        let log = try SegmentGroupLog(directory: path, fileSystem: fileSystem, limits: limits, clock: clock)
+        if let fileSystemSync, !fileSystemSync.covers(path) { throw OutsideSyncedFileSystem(directory: path) }
+        return log
     }
 
     /// Renames the directory aside first (one crash-safe step), then deletes its files.

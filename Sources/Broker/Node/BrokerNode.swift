@@ -19,6 +19,7 @@ public final class BrokerNode: @unchecked Sendable {
     let metrics: NodeMetrics
     private var watchTask: Task<Void, Never>?
     private var reconciler: MembershipReconciler?
+    private var membershipDriver: GroupMembershipDriver?
     /// Idempotent requests being written (loop thread only): a concurrent identical retry waits.
     var inflightProducers: Set<ProducerKey> = []
     /// Called when the live-node set changes, to re-dial peers.
@@ -63,6 +64,9 @@ public final class BrokerNode: @unchecked Sendable {
         let reconciler = MembershipReconciler(node: self)
         reconciler.start()
         self.reconciler = reconciler
+        let membershipDriver = GroupMembershipDriver(node: self)
+        membershipDriver.start()
+        self.membershipDriver = membershipDriver
         let stream = coordinator.watchLiveNodes()
         watchTask = Task { [peers, weak self] in
             for await live in stream {
@@ -102,6 +106,7 @@ public final class BrokerNode: @unchecked Sendable {
         try? await coordinator.deregister()
         watchTask?.cancel()
         reconciler?.stop()
+        membershipDriver?.stop()
         host.stop()
     }
 }

@@ -1,3 +1,4 @@
+import HTTPServer
 import MOMCore
 import Testing
 @testable import Broker
@@ -79,5 +80,31 @@ import Testing
         #expect(Self.plan(voters: [Self.n1, Self.n2, Self.n3, Self.n4], lag: [Self.n2: 0, Self.n3: 0, Self.n4: 0],
                           target: [Self.n2, Self.n3, Self.n4]) == .handOver(to: Self.n2))
         #expect(Self.plan(voters: [Self.n1, Self.n2, Self.n3, Self.n4], target: [Self.n1, Self.n4]) == .remove(Self.n2))
+    }
+}
+
+@Suite struct ReassignRouteTests {
+    /// Bad input is a 400 (or 404) JSON error before anything is proposed; a good one is 202.
+    @Test func validatesTheReplicaSet() async throws {
+        let (node, router) = try await SingleNodeTests.startNode()
+        #expect(await SingleNodeTests.waitForMeta(node))
+        #expect(await SingleNodeTests.call(router, .post, "/v1/topics", #"{"name":"t","partitions":2}"#).0 == 201)
+        func expectError(_ target: String, _ body: String, _ status: Int, _ text: String, sourceLocation: SourceLocation = #_sourceLocation) async {
+            let (code, json) = await SingleNodeTests.call(router, .post, target, body)
+            #expect(code == status, "\(target) \(body): \(String(describing: json))", sourceLocation: sourceLocation)
+            let message = json?["error"]?["message"]?.stringValue ?? ""
+            #expect(message.contains(text) && json?["error"]?["code"]?.stringValue != nil, "\(message)", sourceLocation: sourceLocation)
+        }
+        await expectError("/v1/topics/t/partitions/0/reassign", #"{"replicas":[5]}"#, 400, "node 5 is not a live")
+        await expectError("/v1/topics/t/partitions/0/reassign", #"{"replicas":[1,1]}"#, 400, "exactly 1 replicas")
+        await expectError("/v1/topics/t/partitions/0/reassign", #"{"replicas":"1"}"#, 400, "'replicas' is required")
+        await expectError("/v1/topics/t/partitions/0/reassign", #"{"replicas":[0]}"#, 400, "positive node IDs")
+        await expectError("/v1/topics/t/partitions/7/reassign", #"{"replicas":[1]}"#, 404, "no partition 7")
+        await expectError("/v1/queues/t/partitions/0/reassign", #"{"replicas":[1]}"#, 404, "queue 't'")
+        let (code, json) = await SingleNodeTests.call(router, .post, "/v1/topics/t/partitions/1/reassign", #"{"replicas":[1]}"#)
+        #expect(code == 202)
+        #expect(json?["replicas"]?.arrayValue?.compactMap(\.int64Value) == [1])
+        #expect(json?["previous_replicas"]?.arrayValue?.compactMap(\.int64Value) == [1])
+        await node.stop()
     }
 }

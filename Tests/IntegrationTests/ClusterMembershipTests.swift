@@ -30,7 +30,8 @@ struct ClusterMembershipTests {
 
     /// 3 nodes take records; a 4th (not a `__meta` voter) starts, learns the catalog, and the
     /// partition moves from {1,2,3} to {1,2,4} while records keep coming. Node 4 then serves
-    /// every acknowledged record from its own replica, node 3 holds none, nothing is lost.
+    /// every acknowledged record from its own replica, node 3 holds none (also after both
+    /// restart), nothing is lost; then the partition moves off its current leader.
     @Test func aFourthNodeJoinsAndTakesOverAPartition() async throws {
         try await TestCluster.run(size: 4, metaReplicas: 3, started: 3) { cluster in
             let topic = "moving"
@@ -71,6 +72,21 @@ struct ClusterMembershipTests {
             }
             try await Self.waitFor("node 3 drops its replica") {
                 guard let hosted = await Self.hostedGroups(cluster.node(3)) else { return false }
+                return hosted[group] == nil
+            }
+            // Restarts keep the new configuration: node 4 replays it from its log (its replica
+            // started from the group's initial voters), and node 3 does not resurrect its copy.
+            await cluster.kill(4)
+            await cluster.kill(3)
+            try cluster.start(4)
+            try cluster.start(3)
+            try await cluster.waitHealthy(4, timeoutMilliseconds: 30_000)
+            try await cluster.waitHealthy(3, timeoutMilliseconds: 30_000)
+            try await Self.waitFor("node 4 is a voter again after its restart") {
+                Self.voters(await Self.hostedGroups(newcomer)?[group]) == [1, 2, 4]
+            }
+            try await Self.waitFor("restarted node 3 holds no replica") {
+                guard let hosted = await Self.hostedGroups(cluster.node(3)), hosted[0] != nil else { return false }
                 return hosted[group] == nil
             }
             for request in 30..<40 {

@@ -31,7 +31,8 @@ struct ClusterMembershipTests {
     /// 3 nodes take records; a 4th (not a `__meta` voter) starts, learns the catalog, and the
     /// partition moves from {1,2,3} to {1,2,4} while records keep coming. Node 4 then serves
     /// every acknowledged record from its own replica, node 3 holds none (also after both
-    /// restart), nothing is lost; then the partition moves off its current leader.
+    /// restart), nothing is lost; then the partition moves off its current leader, and once more
+    /// with the leader driving the move killed midway.
     @Test func aFourthNodeJoinsAndTakesOverAPartition() async throws {
         try await TestCluster.run(size: 4, metaReplicas: 3, started: 3) { cluster in
             let topic = "moving"
@@ -127,8 +128,40 @@ struct ClusterMembershipTests {
                 try await producer.produce((0..<50).map { ClusterTests.value(request: request, index: $0) }, partition: 0,
                                            via: ClusterTests.rotated(remaining, by: request))
             }
-            let finalEnd = (producer.acked.map(\.offset).max() ?? 0) + 1
+            let phaseEnd = (producer.acked.map(\.offset).max() ?? 0) + 1
             for node in remaining {
+                let records = try await PartitionReader.readAll(node, topic: topic, partition: 0, endOffset: phaseEnd)
+                PartitionReader.expectAcknowledged(producer.acked, in: records, node: node.id, partition: 0)
+            }
+
+            // The leader driving a move is killed right after the target is recorded: the next
+            // leader re-plans from the configuration in force and finishes it.
+            let driver = try #require(await Admin.leader(of: topic, partition: 0, askingNode: remaining[0]))
+            let replaced = try #require(target.first { $0 != driver })
+            let third = target.map { $0 == replaced ? leader : $0 }
+            let entry = try #require(remaining.first { $0.id != driver })
+            let resumed = try await entry.client.send(
+                .post, "/v1/topics/\(topic)/partitions/0/reassign", json: .object([("replicas", .array(third.map { .integer(Int64($0)) }))]))
+            #expect(resumed.status == 202, "reassign: \(resumed.text)")
+            await cluster.kill(driver)
+            let survivors = third.filter { $0 != driver }.map { cluster.node($0) }
+            try await Self.waitFor("the next leader finishes the move to \(third.sorted())") {
+                Self.voters(await Self.hostedGroups(survivors[0])?[group]) == third.sorted().map { UInt64($0) }
+            }
+            try cluster.start(driver)
+            try await cluster.waitHealthy(driver, timeoutMilliseconds: 30_000)
+            try await Self.waitFor("node \(replaced) drops its replica") {
+                guard let hosted = await Self.hostedGroups(cluster.node(replaced)) else { return false }
+                return hosted[group] == nil
+            }
+            let final = third.map { cluster.node($0) }
+            for request in 45..<50 {
+                try await producer.produce((0..<50).map { ClusterTests.value(request: request, index: $0) }, partition: 0,
+                                           via: ClusterTests.rotated(final, by: request))
+            }
+            #expect(producer.acked.count == 2_500)
+            let finalEnd = (producer.acked.map(\.offset).max() ?? 0) + 1
+            for node in final {
                 let records = try await PartitionReader.readAll(node, topic: topic, partition: 0, endOffset: finalEnd)
                 PartitionReader.expectAcknowledged(producer.acked, in: records, node: node.id, partition: 0)
             }

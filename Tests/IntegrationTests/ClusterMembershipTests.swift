@@ -54,6 +54,7 @@ struct ClusterMembershipTests {
             }
             let meta = await Self.hostedGroups(newcomer)?[0]
             #expect(meta?["owner"]?.stringValue == "__meta" && !Self.voters(meta).contains(4), "node 4 follows __meta without voting")
+            #expect(meta?["learners"]?.arrayValue?.compactMap(\.uint64Value) == [4], "node 4 is a __meta learner: \(String(describing: meta))")
 
             let refused = try await cluster.node(2).client.send(
                 .post, "/v1/topics/\(topic)/partitions/0/reassign", json: .object([("replicas", .array([.integer(1), .integer(2), .integer(9)]))]))

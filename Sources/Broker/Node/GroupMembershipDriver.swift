@@ -36,7 +36,12 @@ final class GroupMembershipDriver: @unchecked Sendable {
     /// One pass over every group hosted here.
     func pass() async {
         let catalog = node.meta.current
-        for status in node.host.statuses() {
+        let statuses = node.host.statuses()
+        // Forget what was reported for groups led elsewhere now: if this node leads one again,
+        // it reads the record afresh instead of trusting a value another leader may have changed.
+        let led = Set(statuses.filter { $0.role == .leader }.map(\.group))
+        reported = reported.filter { led.contains($0.key) }
+        for status in statuses {
             if status.role == .leader {
                 if status.group != MetaStateMachine.group, let assignment = catalog.group(status.group) {
                     await step(status, toward: assignment.replicas)
@@ -110,8 +115,13 @@ final class GroupMembershipDriver: @unchecked Sendable {
               let record = try? await node.coordinator.membership(of: group).membership,
               record.epoch > 1, !record.replicas.contains(node.config.nodeID), !record.learners.contains(node.config.nodeID)
         else { return }
-        let groups = node.groups
-        _ = node.host.onLoop { _ in groups.stop(group) }
-        Log.info("replica removed from this node", [("group", "\(group.rawValue)")])
+        let (groups, meta, me) = (node.groups, node.meta, node.config.nodeID)
+        _ = node.host.onLoop { _ in
+            // Catalog changes apply on this loop: if a later reassignment brought this node
+            // back meanwhile, it keeps the replica (it would not be started again).
+            guard meta.current.group(group).map({ !$0.replicas.contains(me) }) ?? false else { return }
+            groups.stop(group)
+            Log.info("replica removed from this node", [("group", "\(group.rawValue)")])
+        }
     }
 }

@@ -168,4 +168,44 @@ struct ClusterMembershipTests {
             }
         }
     }
+    /// A queue partition moves the same way, its consumer state with it: acknowledged messages
+    /// stay acknowledged, the rest are delivered after the move, through the new node.
+    @Test func aQueuePartitionMovesWithItsAcks() async throws {
+        try await TestCluster.run(size: 4, metaReplicas: 3, started: 3) { cluster in
+            let queue = "jobs"
+            let first = Array(cluster.nodes.prefix(3))
+            try await QueueAdmin.create(queue, partitions: 1, ackTimeoutMilliseconds: 30_000, via: cluster.node(1))
+            _ = try await QueueAdmin.waitForLeaders(queue, partitions: 1, askingNode: cluster.node(2))
+            let values = (0..<100).map { "job-\($0)-" + String(repeating: "j", count: 32) }
+            try await QueueAdmin.send(values, to: queue, batch: 25, via: first)
+            let early = DeliveryLog()
+            let receiver = try QueueReceiver(queue: queue, nodes: first, maxMessages: 10)
+            await receiver.run(log: early, deadline: ContinuousClock.now + .seconds(30)) { early.uniqueCount >= 40 }
+            let acknowledged = early.acknowledgedSet
+            #expect(acknowledged.count >= 30, "most early acks are confirmed: \(acknowledged.count)")
+
+            try cluster.start(4)
+            try await cluster.waitHealthy(4, timeoutMilliseconds: 30_000)
+            let newcomer = cluster.node(4)
+            try await Self.waitFor("node 4 learns the catalog") { await QueueAdmin.describe(queue, askingNode: newcomer) != nil }
+            let moved = try await newcomer.client.send(
+                .post, "/v1/queues/\(queue)/partitions/0/reassign", json: .object([("replicas", .array([.integer(4), .integer(1), .integer(2)]))]))
+            #expect(moved.status == 202, "reassign: \(moved.text)")
+            let group = try #require(moved.json?["group"]?.uint64Value)
+            try await Self.waitFor("node 4 votes in the queue's group") {
+                Self.voters(await Self.hostedGroups(newcomer)?[group]) == [1, 2, 4]
+            }
+            try await Self.waitFor("node 3 drops its replica") {
+                guard let hosted = await Self.hostedGroups(cluster.node(3)) else { return false }
+                return hosted[group] == nil
+            }
+
+            let late = DeliveryLog()
+            let through = try QueueReceiver(queue: queue, nodes: [newcomer, cluster.node(1), cluster.node(2)], maxMessages: 20)
+            await through.run(log: late, deadline: ContinuousClock.now + .seconds(60)) { late.uniqueCount >= values.count - acknowledged.count }
+            let rest = Set(late.all.map(\.value))
+            #expect(rest == Set(values).subtracting(acknowledged), "after the move, exactly the unacknowledged messages are delivered")
+            #expect(late.redeliveredAfterAck.isEmpty)
+        }
+    }
 }

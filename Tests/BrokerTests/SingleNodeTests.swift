@@ -176,6 +176,33 @@ final class ResponseSlot: @unchecked Sendable {
         let repaired = try await node.coordinator.membership(of: catalogGroups[0])
         #expect(repaired.membership.replicas == [NodeID(1)])
         #expect(repaired.membership.epoch > drifted.membership.epoch)
+
+        // A record claiming a newer configuration (a larger epoch than this leader's
+        // configuration index) is left alone: it may come from a newer leader.
+        let newer = try await node.coordinator.compareAndSetMembership(
+            GroupMembership(replicas: [NodeID(1), NodeID(5)], epoch: 1_000), for: catalogGroups[0], expectedVersion: repaired.version)
+        await GroupMembershipDriver(node: node).report(status, preferredOrder: [NodeID(1)])
+        #expect(try await node.coordinator.membership(of: catalogGroups[0]) == newer)
         await node.stop()
+    }
+
+    /// A registered node outside `--meta-replicas` becomes a `__meta` learner, so it follows
+    /// the catalog; the record of `__meta` then lists it.
+    @Test func aNewLiveNodeJoinsMetaAsALearner() async throws {
+        let store = InMemoryCoordinationStore()
+        let other = InMemoryCoordinator(store: store)
+        let (node, _) = try await SingleNodeTests.startNode(coordinator: InMemoryCoordinator(store: store))
+        #expect(await SingleNodeTests.waitForMeta(node))
+        try await other.register(NodeID(2), at: NodeRegistration(http: "127.0.0.1:1", raft: "127.0.0.1:1"))
+        #expect(await SingleNodeTests.waitUntil { node.peers.live[NodeID(2)] != nil })
+        await MembershipReconciler.reconcile(node)
+        #expect(await SingleNodeTests.waitUntil { node.host.status(of: MetaStateMachine.group)?.learners == [NodeID(2)] })
+        #expect(node.host.status(of: MetaStateMachine.group)?.voters == [NodeID(1)])
+        let status = try #require(node.host.status(of: MetaStateMachine.group))
+        await GroupMembershipDriver(node: node).report(status, preferredOrder: [NodeID(1)])
+        let record = try await node.coordinator.membership(of: MetaStateMachine.group).membership
+        #expect(record.replicas == [NodeID(1)] && record.learners == [NodeID(2)])
+        await node.stop()
+        withExtendedLifetime(other) {}
     }
 }

@@ -79,7 +79,7 @@ extension RawNode {
         return Status(
             id: core.id, hardState: core.hardState, softState: core.softState, applied: core.log.applied,
             lastIndex: core.log.lastIndex, firstIndex: core.log.firstIndex,
-            configuration: core.tracker.configuration, leadTransferee: core.leadTransferee, progress: progress)
+            configuration: core.tracker.configuration, configurationIndex: core.configurationIndex, leadTransferee: core.leadTransferee, progress: progress)
     }
 
     /// Leader and role only: cheap enough to poll every tick.

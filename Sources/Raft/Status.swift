@@ -51,6 +51,9 @@ public struct Status: Sendable {
     public var firstIndex: LogIndex
     /// The configuration in force (as of `applied`).
     public var configuration: Configuration
+    /// The index the configuration in force dates from: its change entry, or (after a restart
+    /// or snapshot) an applied index at which it held. Later configurations have larger ones.
+    public var configurationIndex: LogIndex
     /// The node a leader is handing leadership to, if any.
     public var leadTransferee: NodeID?
     /// Per peer, only when this node leads; empty otherwise.

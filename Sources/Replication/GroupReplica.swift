@@ -13,6 +13,8 @@ final class GroupReplica {
     var lastKnownLeader: NodeID?
     /// Written by the last Ready and not yet synced.
     var dirty = false
+    /// The membership change this node proposed and waits for (at most one: Raft allows one).
+    var membershipChange: PendingMembershipChange?
 
     init(id: GroupID, node: RawNode, log: any GroupLog, stateMachine: any GroupStateMachine) {
         self.id = id
@@ -35,6 +37,7 @@ final class GroupReplica {
             term: status.hardState.term, commit: status.hardState.commit, applied: status.applied,
             lastIndex: status.lastIndex, firstIndex: status.firstIndex,
             voters: status.configuration.voters.sorted(), learners: status.configuration.learners.sorted(),
+            configurationIndex: status.configurationIndex,
             followerLag: lag, leaderChanges: leaderChanges)
     }
 }

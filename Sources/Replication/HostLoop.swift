@@ -43,6 +43,7 @@ extension ReplicationHost {
         case let .removeGroup(groupID):
             groups[groupID]?.proposals.failAll(.unknownGroup(groupID))
             groups[groupID]?.commitWaiters.failAll(.unknownGroup(groupID))
+            if let group = groups[groupID] { failMembershipChange(of: group, .unknownGroup(groupID)) }
             groups[groupID] = nil
             unpublish(groupID)
         case let .transferLeadership(groupID, peer):
@@ -126,6 +127,7 @@ extension ReplicationHost {
         for group in groups.values {
             group.proposals.failAll(.stopped)
             group.commitWaiters.failAll(.stopped)
+            failMembershipChange(of: group, .stopped)
         }
         stopped = true
     }

@@ -48,7 +48,31 @@ public struct GroupStatus: Sendable, Equatable {
     public var firstIndex: LogIndex
     public var voters: [NodeID]
     public var learners: [NodeID]
+    /// Where the configuration in force dates from; larger means newer (`Status.configurationIndex`).
+    public var configurationIndex: LogIndex
     /// Per follower, how far it lags the leader's last index (leaders only).
     public var followerLag: [NodeID: UInt64]
     public var leaderChanges: UInt64
+}
+
+/// Why a membership change did not complete. The caller (a reassignment driver) retries later
+/// or elsewhere; none of these leaves the group in a half-changed state.
+public enum MembershipChangeError: Error, Equatable, Sendable {
+    /// Changes are proposed by the leader; `leader` is the one this node knows of.
+    case notLeader(leader: NodeID?)
+    case unknownGroup(GroupID)
+    /// A change is proposed and not yet applied, or this term's first entry is not applied yet.
+    case changePending
+    /// The change makes no sense for the current configuration (explained in the text).
+    case invalid(String)
+    /// The change removes the leader itself: leadership is being handed to `to` first; retry
+    /// the removal at the new leader.
+    case handingOver(to: NodeID?)
+    /// The deadline passed before the change applied here (it may still apply later).
+    case timedOut
+    /// Leadership changed before the change committed; it may or may not be in the log.
+    case outcomeUnknown
+    /// Too much uncommitted; retry later.
+    case overloaded
+    case stopped
 }

@@ -23,12 +23,8 @@ extension ReplicationHost {
     func requestTransfers() {
         for id in groups.keys.sorted() {
             guard let group = groups[id], group.isLeader else { continue }
-            let status = group.node.status
-            guard status.leadTransferee == nil else { continue }
-            let candidates = status.progress
-                .filter { $0.key != nodeID && status.configuration.voters.contains($0.key) }
-                .sorted { ($0.value.match, $1.key) > ($1.value.match, $0.key) }
-            if let target = candidates.first?.key { group.node.transferLeadership(to: target) }
+            guard group.node.status.leadTransferee == nil else { continue }
+            if let target = transferTarget(of: group) { group.node.transferLeadership(to: target) }
         }
     }
 }

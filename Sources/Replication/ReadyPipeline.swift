@@ -40,6 +40,7 @@ extension ReplicationHost {
         }
         for group in groups.values {
             group.proposals.expire(nowNanoseconds: nowNanoseconds)
+            settleMembershipChange(of: group, nowNanoseconds: nowNanoseconds)
             // Waiters read applied state next (long-polls, leader reads): wake them only once
             // the commit is applied here too, or they would find nothing new and give up.
             let status = group.node.status
@@ -87,6 +88,7 @@ extension ReplicationHost {
         StandardError.writeLine("replication n\(nodeID.rawValue): group \(group.id.rawValue) stopped on this node after a storage error: \(error); it stays stopped until the node restarts")
         group.proposals.failAll(.storageFailed("\(error)"))
         group.commitWaiters.failAll(.storageFailed("\(error)"))
+        failMembershipChange(of: group, .stopped)
         groups[group.id] = nil
         unpublish(group.id)
     }

@@ -1,3 +1,6 @@
+import Foundation
+import MOMCore
+
 /// Typed option values with the range in the error message, so `--partitions abc` says what
 /// is accepted instead of failing later on the server.
 extension ParsedArguments {
@@ -37,5 +40,20 @@ extension ParsedArguments {
             throw UsageError(message: "--\(name) must be one of \(choices.joined(separator: ", ")), got '\(Dispatcher.printable(value))'")
         }
         return value
+    }
+}
+
+extension ParsedArguments {
+    /// A comma-separated list of node IDs (`--replicas 1,2,4`), required.
+    func nodeList(_ name: String) throws(UsageError) -> [NodeID] {
+        let text = try required(name)
+        var nodes: [NodeID] = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            guard let id = UInt64(part.trimmingCharacters(in: .whitespaces)), id > 0 else {
+                throw UsageError(message: "--\(name) must be node IDs separated by commas, like 1,2,4; got '\(Dispatcher.printable(text))'")
+            }
+            nodes.append(NodeID(id))
+        }
+        return nodes
     }
 }

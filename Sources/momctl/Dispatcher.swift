@@ -18,7 +18,7 @@ struct Dispatcher: Sendable {
         LoginCommands.login, LoginCommands.logout,
         TopicCommands.group, ProduceCommand.group, ConsumeCommand.group,
         QueueCommands.group, ExchangeCommands.group, SubscriptionCommands.group,
-        ClusterCommands.group, UserCommands.group,
+        ClusterCommands.group, NodeCommands.group, UserCommands.group,
     ])
 
     func run(_ arguments: [String], console: Console, environment: [String: String]) async -> ExitStatus {

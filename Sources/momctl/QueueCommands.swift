@@ -2,11 +2,11 @@ import Foundation
 import MOMClient
 import MOMCore
 
-/// `momctl queue create|list|stats|delete|send|receive|ack` (DESIGN §4, queues).
+/// `momctl queue create|list|stats|delete|send|receive|ack|reassign` (DESIGN §4, queues).
 enum QueueCommands {
     static let group = ServerCommandGroup.make(
         name: "queue", summary: "manage queues; send, receive and ack messages",
-        subcommands: [create, list, stats, delete, send, receive, ack])
+        subcommands: [create, list, stats, delete, send, receive, ack, ReassignCommands.subcommand(kind: "queue")])
 
     static let create = ServerSubcommand(
         name: "create",

@@ -2,11 +2,11 @@ import Foundation
 import MOMClient
 import MOMCore
 
-/// `momctl topic create|list|describe|delete`.
+/// `momctl topic create|list|describe|delete|reassign`.
 enum TopicCommands {
     static let group = ServerCommandGroup.make(
-        name: "topic", summary: "create, list, describe or delete topics",
-        subcommands: [create, list, describe, delete])
+        name: "topic", summary: "create, list, describe, delete or reassign topics",
+        subcommands: [create, list, describe, delete, ReassignCommands.subcommand(kind: "topic")])
 
     static let create = ServerSubcommand(
         name: "create",

@@ -21,6 +21,8 @@ import Testing
         .removeBinding(exchange: "events", id: BindingID(77)),
         .createSubscription(CreateSubscription(topic: "orders", name: "s", start: .latest, startOffsets: [Offset(1), Offset(1 << 50)])),
         .deleteSubscription(topic: "orders", name: "s"),
+        .reassignPartition(ReassignPartition(
+            destinationType: .queue, name: "jobs", partition: PartitionID(.max), replicas: [NodeID(4), NodeID(.max)])),
     ]
 
     @Test(arguments: commands) func commandRoundTrips(_ command: CatalogCommand) throws {

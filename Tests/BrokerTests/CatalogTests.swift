@@ -44,6 +44,8 @@ enum CatalogFixtures {
                 topic: "orders", name: "billing", start: .earliest, startOffsets: [Offset(0), Offset(0), Offset(0)])),
             .createSubscription(CreateSubscription(
                 topic: "orders", name: "search", start: .latest, startOffsets: [Offset(5), Offset(7), Offset(9)])),
+            .reassignPartition(ReassignPartition(
+                destinationType: .topic, name: "orders", partition: PartitionID(1), replicas: [NodeID(4), NodeID(2), NodeID(1)])),
         ]
         for command in commands {
             guard case .success = catalog.apply(command) else { fatalError("fixture command failed: \(command)") }

@@ -153,8 +153,8 @@ final class ResponseSlot: @unchecked Sendable {
 }
 
 @Suite struct MembershipReconcilerTests {
-    /// The `__meta` leader writes every group's replica set to the coordinator, and fixes a
-    /// record that disagrees with the catalog by compare-and-set.
+    /// The `__meta` leader creates every group's record in the coordinator; each group's leader
+    /// then keeps it equal to its Raft configuration, fixing a record that drifted.
     @Test func catalogGroupsReachTheCoordinator() async throws {
         let (node, router) = try await SingleNodeTests.startNode()
         #expect(await SingleNodeTests.waitForMeta(node))
@@ -167,14 +167,42 @@ final class ResponseSlot: @unchecked Sendable {
         for group in catalogGroups {
             #expect(try await node.coordinator.membership(of: group).membership.replicas == [NodeID(1)])
         }
-        // A record that drifted (a crash, an operator) is put back by the next pass.
+        // A record that drifted (an operator's edit) is put back by the group leader's report.
         let drifted = try await node.coordinator.membership(of: catalogGroups[0])
         _ = try await node.coordinator.compareAndSetMembership(
-            GroupMembership(replicas: [NodeID(9)], epoch: drifted.membership.epoch + 1), for: catalogGroups[0], expectedVersion: drifted.version)
-        await MembershipReconciler.reconcile(node)
+            GroupMembership(replicas: [NodeID(9)], epoch: drifted.membership.epoch), for: catalogGroups[0], expectedVersion: drifted.version)
+        let status = try #require(node.host.status(of: catalogGroups[0]))
+        await GroupMembershipDriver(node: node).report(status, preferredOrder: [NodeID(1)])
         let repaired = try await node.coordinator.membership(of: catalogGroups[0])
         #expect(repaired.membership.replicas == [NodeID(1)])
-        #expect(repaired.membership.epoch == drifted.membership.epoch + 2)
+        #expect(repaired.membership.epoch > drifted.membership.epoch)
+
+        // A record claiming a newer configuration (a larger epoch than this leader's
+        // configuration index) is left alone: it may come from a newer leader.
+        let newer = try await node.coordinator.compareAndSetMembership(
+            GroupMembership(replicas: [NodeID(1), NodeID(5)], epoch: 1_000), for: catalogGroups[0], expectedVersion: repaired.version)
+        await GroupMembershipDriver(node: node).report(status, preferredOrder: [NodeID(1)])
+        #expect(try await node.coordinator.membership(of: catalogGroups[0]) == newer)
         await node.stop()
+    }
+
+    /// A registered node outside `--meta-replicas` becomes a `__meta` learner, so it follows
+    /// the catalog; the record of `__meta` then lists it.
+    @Test func aNewLiveNodeJoinsMetaAsALearner() async throws {
+        let store = InMemoryCoordinationStore()
+        let other = InMemoryCoordinator(store: store)
+        let (node, _) = try await SingleNodeTests.startNode(coordinator: InMemoryCoordinator(store: store))
+        #expect(await SingleNodeTests.waitForMeta(node))
+        try await other.register(NodeID(2), at: NodeRegistration(http: "127.0.0.1:1", raft: "127.0.0.1:1"))
+        #expect(await SingleNodeTests.waitUntil { node.peers.live[NodeID(2)] != nil })
+        await MembershipReconciler.reconcile(node)
+        #expect(await SingleNodeTests.waitUntil { node.host.status(of: MetaStateMachine.group)?.learners == [NodeID(2)] })
+        #expect(node.host.status(of: MetaStateMachine.group)?.voters == [NodeID(1)])
+        let status = try #require(node.host.status(of: MetaStateMachine.group))
+        await GroupMembershipDriver(node: node).report(status, preferredOrder: [NodeID(1)])
+        let record = try await node.coordinator.membership(of: MetaStateMachine.group).membership
+        #expect(record.replicas == [NodeID(1)] && record.learners == [NodeID(2)])
+        await node.stop()
+        withExtendedLifetime(other) {}
     }
 }

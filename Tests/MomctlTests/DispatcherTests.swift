@@ -37,7 +37,7 @@ struct DispatcherTests {
                 checked += 1
             }
         }
-        #expect(checked == 29)
+        #expect(checked == 32)
     }
 
     @Test("usage errors exit 2 before anything is sent", arguments: [

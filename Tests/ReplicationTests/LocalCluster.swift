@@ -43,8 +43,9 @@ final class RecordingStateMachine: GroupStateMachine, @unchecked Sendable {
     func restore(_ snapshot: Snapshot, group: GroupID) { lock.withLock { applied.removeAll() } }
     func snapshotData(group: GroupID) -> [UInt8] { [] }
 
-    /// The data of applied normal entries with a payload (leaders' no-ops are empty).
-    var payloads: [[UInt8]] { lock.withLock { applied.filter { !$0.data.isEmpty }.map(\.data) } }
+    /// The data of applied normal entries with a payload (leaders' no-ops are empty;
+    /// membership changes are not the application's).
+    var payloads: [[UInt8]] { lock.withLock { applied.filter { $0.kind == .normal && !$0.data.isEmpty }.map(\.data) } }
 }
 
 /// Polls `condition` until it holds or ~30 s pass. It sleeps with `Task.sleep`, never blocking a

@@ -29,6 +29,7 @@ final class BrokerAPI: @unchecked Sendable {
         registerAuth(&router)
         registerOperations(&router)
         registerTopicAdmin(&router)
+        registerReassignment(&router)
         registerRecords(&router)
         registerQueues(&router)
         registerExchanges(&router)

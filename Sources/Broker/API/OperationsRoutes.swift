@@ -59,6 +59,9 @@ extension BrokerAPI {
             writer.beginArray()
             for voter in status.voters { writer.unsigned(voter.rawValue) }
             writer.endArray()
+            // Non-voting members: nodes catching up during a reassignment, `__meta` followers.
+            writer.key("learners")
+            writer.unsignedArray(status.learners.map(\.rawValue))
             writer.key("follower_lag")
             writer.beginObject()
             for peer in status.followerLag.keys.sorted() { writer.key("\(peer.rawValue)"); writer.unsigned(status.followerLag[peer]!) }

@@ -95,6 +95,7 @@ struct Catalog: Equatable, Sendable {
         case .removeBinding(let exchange, let id): try validateRemoveBinding(exchange: exchange, id: id)
         case .createSubscription(let create): try validateCreateSubscription(create)
         case .deleteSubscription(let topic, let name): try validateDeleteSubscription(topic: topic, name: name)
+        case .reassignPartition(let reassign): try validateReassignPartition(reassign)
         }
     }
 
@@ -123,6 +124,7 @@ struct Catalog: Equatable, Sendable {
             dropIfEmpty(bindingsOf: exchange)
             return outcome
         case .createSubscription(let create): return insertSubscription(create)
+        case .reassignPartition(let reassign): return reassignPartition(reassign)
         case .deleteSubscription(let topic, let name):
             var outcome = CatalogOutcome()
             if let removed = subscriptionsByTopic[topic]?.removeValue(forKey: name) {
@@ -243,6 +245,29 @@ struct Catalog: Equatable, Sendable {
         return outcome
     }
 
+    /// Points one partition at a new replica set; the group keeps its initial replicas.
+    private mutating func reassignPartition(_ reassign: ReassignPartition) -> CatalogOutcome {
+        let index = Int(reassign.partition.rawValue)
+        let placement: PartitionPlacement
+        switch reassign.destinationType {
+        case .topic:
+            let topic = topicsByName[reassign.name]!
+            placement = topic.partitions[index].moved(to: reassign.replicas)
+            topicsByName[reassign.name] = topic.replacing(placement)
+        case .queue:
+            let queue = queuesByName[reassign.name]!
+            placement = queue.partitions[index].moved(to: reassign.replicas)
+            queuesByName[reassign.name] = queue.replacing(placement)
+        }
+        let assignment = GroupAssignment(
+            group: placement.group, owner: groupsByID[placement.group]!.owner,
+            replicas: placement.replicas, initialReplicas: placement.initialReplicas)
+        groupsByID[placement.group] = assignment
+        var outcome = CatalogOutcome()
+        outcome.reassignedGroups = [assignment]
+        return outcome
+    }
+
     private mutating func insertSubscription(_ create: CreateSubscription) -> CatalogOutcome {
         let subscription = SubscriptionConfig(
             topic: create.topic, name: create.name, id: nextSubscriptionID, start: create.start,
@@ -288,7 +313,7 @@ extension Catalog {
             groupsByID[placement.group] = GroupAssignment(
                 group: placement.group,
                 owner: GroupOwner(destinationType: type, name: owner, partition: placement.partition),
-                replicas: placement.replicas)
+                replicas: placement.replicas, initialReplicas: placement.initialReplicas)
         }
     }
 }

@@ -15,6 +15,17 @@ enum CatalogCommand: Hashable, Sendable {
     case removeBinding(exchange: String, id: BindingID)
     case createSubscription(CreateSubscription)
     case deleteSubscription(topic: String, name: String)
+    case reassignPartition(ReassignPartition)
+}
+
+/// `POST /v1/{topics|queues}/{name}/partitions/{p}/reassign`: the partition's new target
+/// replica set. The group's leader moves its Raft configuration there one single-server step
+/// at a time (`ReassignmentPlan`); the catalog only records where it is going.
+struct ReassignPartition: Hashable, Sendable {
+    let destinationType: DestinationType
+    let name: String
+    let partition: PartitionID
+    let replicas: [NodeID]
 }
 
 /// `POST /v1/topics`, with replicas chosen by `Placement`.

@@ -9,7 +9,7 @@ extension CatalogCommand {
 
     private enum Kind: UInt8 {
         case createTopic = 1, deleteTopic, createQueue, deleteQueue, createExchange, deleteExchange
-        case addBinding, removeBinding, createSubscription, deleteSubscription
+        case addBinding, removeBinding, createSubscription, deleteSubscription, reassignPartition
     }
 
     /// The `__meta` entry bytes for this command.
@@ -68,6 +68,12 @@ extension CatalogCommand {
             writer.write(Kind.deleteSubscription.rawValue)
             writer.write(string: topic)
             writer.write(string: name)
+        case .reassignPartition(let command):
+            writer.write(Kind.reassignPartition.rawValue)
+            writer.write(command.destinationType.rawValue)
+            writer.write(string: command.name)
+            writer.write(varint: UInt64(command.partition.rawValue))
+            writer.write(replicaLists: [command.replicas])
         }
         return writer.bytes
     }
@@ -137,6 +143,15 @@ extension CatalogCommand {
         case .deleteSubscription:
             let topic = try reader.readUTF8(limit: nameLimit)
             return .deleteSubscription(topic: topic, name: try reader.readUTF8(limit: nameLimit))
+        case .reassignPartition:
+            let type = try reader.readEnum(DestinationType.self)
+            let name = try reader.readUTF8(limit: nameLimit)
+            let partition = try reader.readVarint()
+            guard partition <= UInt64(UInt32.max) else { throw DecodeError.invalid("partition \(partition)") }
+            let lists = try reader.readReplicaLists(limits: limits)
+            guard lists.count == 1 else { throw DecodeError.invalid("reassignment with \(lists.count) replica lists") }
+            return .reassignPartition(ReassignPartition(
+                destinationType: type, name: name, partition: PartitionID(UInt32(partition)), replicas: lists[0]))
         }
     }
 }

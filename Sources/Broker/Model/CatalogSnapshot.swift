@@ -1,11 +1,11 @@
 import MOMCore
 
 /// The whole catalog as bytes, for `__meta` Raft snapshots (log compaction) and for nodes that
-/// join late. Layout: `version u8 (=1) | next group | next binding | next subscription |
+/// join late. Layout: `version u8 (=2; 2 added each placement's initial replicas) | next group | next binding | next subscription |
 /// topics | queues | exchanges | bindings | subscriptions`, each list count-prefixed and sorted,
 /// so equal catalogs encode to equal bytes. The group index is rebuilt, not stored.
 enum CatalogSnapshot {
-    static let formatVersion: UInt8 = 1
+    static let formatVersion: UInt8 = 2
 
     static func encode(_ catalog: Catalog) -> [UInt8] {
         var writer = BinaryWriter(capacity: 4096)

@@ -47,6 +47,8 @@ extension BinaryWriter {
             write(varint: placement.group.rawValue)
             write(count: placement.replicas.count)
             for node in placement.replicas { write(varint: node.rawValue) }
+            write(count: placement.initialReplicas.count)
+            for node in placement.initialReplicas { write(varint: node.rawValue) }
         }
     }
 
@@ -71,7 +73,11 @@ extension BinaryReader {
             let replicaCount = try readCount(limit: limits.replicationFactorMax)
             var replicas: [NodeID] = []
             for _ in 0..<replicaCount { replicas.append(NodeID(try readVarint())) }
-            placements.append(PartitionPlacement(partition: PartitionID(UInt32(partition)), group: group, replicas: replicas))
+            let initialCount = try readCount(limit: limits.replicationFactorMax)
+            var initial: [NodeID] = []
+            for _ in 0..<initialCount { initial.append(NodeID(try readVarint())) }
+            placements.append(PartitionPlacement(
+                partition: PartitionID(UInt32(partition)), group: group, replicas: replicas, initialReplicas: initial))
         }
         return placements
     }

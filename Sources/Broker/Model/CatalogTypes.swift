@@ -55,7 +55,19 @@ struct BindingID: Hashable, Comparable, Sendable, CustomStringConvertible {
 struct PartitionPlacement: Hashable, Sendable {
     let partition: PartitionID
     let group: GroupID
+    /// The replica set the partition is (or is being moved) to.
     let replicas: [NodeID]
+    /// The voters the group was created with: the configuration every replica's log starts
+    /// from at index 0. A replica added later bootstraps with it too, and learns every change
+    /// since from the leader's log, so it never invents a configuration of its own.
+    let initialReplicas: [NodeID]
+
+    init(partition: PartitionID, group: GroupID, replicas: [NodeID], initialReplicas: [NodeID]? = nil) {
+        self.partition = partition
+        self.group = group
+        self.replicas = replicas
+        self.initialReplicas = initialReplicas ?? replicas
+    }
 }
 
 /// A raw partitioned log, read by offset.
@@ -121,7 +133,18 @@ struct GroupOwner: Hashable, Sendable {
 struct GroupAssignment: Hashable, Sendable {
     let group: GroupID
     let owner: GroupOwner
+    /// Where the group should run; during a reassignment the Raft configuration converges to it
+    /// one membership change at a time.
     let replicas: [NodeID]
+    /// The voters it was created with (`PartitionPlacement.initialReplicas`).
+    let initialReplicas: [NodeID]
+
+    init(group: GroupID, owner: GroupOwner, replicas: [NodeID], initialReplicas: [NodeID]? = nil) {
+        self.group = group
+        self.owner = owner
+        self.replicas = replicas
+        self.initialReplicas = initialReplicas ?? replicas
+    }
 }
 
 /// What applying a command changed, beyond the catalog itself: the replication host creates
@@ -129,6 +152,8 @@ struct GroupAssignment: Hashable, Sendable {
 struct CatalogOutcome: Hashable, Sendable {
     var createdGroups: [GroupAssignment] = []
     var removedGroups: [GroupID] = []
+    /// Groups given a new target replica set (nodes added to it start a replica).
+    var reassignedGroups: [GroupAssignment] = []
     var binding: Binding?
     var subscription: SubscriptionConfig?
     /// Subscriptions removed (directly or because their topic went).

@@ -19,6 +19,7 @@ public final class BrokerNode: @unchecked Sendable {
     let metrics: NodeMetrics
     private var watchTask: Task<Void, Never>?
     private var reconciler: MembershipReconciler?
+    private var membershipDriver: GroupMembershipDriver?
     /// Idempotent requests being written (loop thread only): a concurrent identical retry waits.
     var inflightProducers: Set<ProducerKey> = []
     /// Called when the live-node set changes, to re-dial peers.
@@ -65,6 +66,9 @@ public final class BrokerNode: @unchecked Sendable {
         let reconciler = MembershipReconciler(node: self)
         reconciler.start()
         self.reconciler = reconciler
+        let membershipDriver = GroupMembershipDriver(node: self)
+        membershipDriver.start()
+        self.membershipDriver = membershipDriver
         let stream = coordinator.watchLiveNodes()
         watchTask = Task { [peers, weak self] in
             for await live in stream {
@@ -104,6 +108,7 @@ public final class BrokerNode: @unchecked Sendable {
         try? await coordinator.deregister()
         watchTask?.cancel()
         reconciler?.stop()
+        membershipDriver?.stop()
         host.stop()
     }
 }

@@ -3,11 +3,14 @@ import MOMCore
 import Raft
 import Replication
 
-/// Keeps ZooKeeper's `groups/<id>` records (replica set + epoch) in step with the catalog. Only
-/// the `__meta` leader writes, and only by create or compare-and-set, so two leaders of
-/// different terms can never overwrite each other blindly. It runs every 2 s on the `__meta`
-/// leader, so a crash between a catalog commit and the ZooKeeper write (or a ZooKeeper outage)
-/// is reconciled by whoever leads `__meta` next.
+/// Runs every 2 s on the `__meta` leader. It creates ZooKeeper's `groups/<id>` record of every
+/// group the catalog knows (and `__meta`), with the voters the group was created with; from then
+/// on each group's leader keeps the record equal to its Raft configuration
+/// (`GroupMembershipDriver`). It also makes every live node outside `--meta-replicas` a
+/// `__meta` learner, so a node added to a running cluster learns the catalog (KRaft's brokers
+/// follow the metadata log the same way, without voting). Writes are create-only, so two
+/// leaders of different terms can never overwrite each other blindly, and whoever leads
+/// `__meta` next repeats what a crash interrupted.
 ///
 /// ZooKeeper stores only this membership and the node registry; leaders come from Raft.
 final class MembershipReconciler: @unchecked Sendable {
@@ -33,26 +36,24 @@ final class MembershipReconciler: @unchecked Sendable {
 
     func stop() { task?.cancel() }
 
-    /// One pass: every group the catalog knows (and `__meta`) gets its record created or fixed.
+    /// One pass: every missing record is created, then one live non-member joins `__meta`.
     static func reconcile(_ node: BrokerNode) async {
         var wanted: [(GroupID, [NodeID])] = [(MetaStateMachine.group, node.config.metaReplicas)]
-        for assignment in node.meta.current.groups { wanted.append((assignment.group, assignment.replicas)) }
+        for assignment in node.meta.current.groups { wanted.append((assignment.group, assignment.initialReplicas)) }
         for (group, replicas) in wanted {
             do {
                 try await ensure(group, replicas: replicas, coordinator: node.coordinator)
             } catch {
-                // Unavailable or a racing writer: the next pass retries.
+                // Unavailable: the next pass retries.
                 return
             }
         }
+        await addMetaLearner(node)
     }
 
     static func ensure(_ group: GroupID, replicas: [NodeID], coordinator: any Coordinator) async throws(CoordinationError) {
         do {
-            let current = try await coordinator.membership(of: group)
-            guard current.membership.replicas != replicas else { return }
-            let next = GroupMembership(replicas: replicas, learners: [], epoch: current.membership.epoch + 1)
-            _ = try await coordinator.compareAndSetMembership(next, for: group, expectedVersion: current.version)
+            _ = try await coordinator.membership(of: group)
         } catch .notFound {
             do {
                 _ = try await coordinator.createMembership(GroupMembership(replicas: replicas, learners: [], epoch: 1), for: group)
@@ -60,5 +61,15 @@ final class MembershipReconciler: @unchecked Sendable {
                 return
             }
         }
+    }
+
+    /// Adds one registered node that is not yet a `__meta` member as a learner (one change at
+    /// a time is all Raft allows; the next pass adds the next).
+    static func addMetaLearner(_ node: BrokerNode) async {
+        guard let status = node.host.status(of: MetaStateMachine.group), status.role == .leader else { return }
+        let members = Set(status.voters + status.learners)
+        guard let newcomer = node.peers.live.keys.sorted().first(where: { !members.contains($0) }) else { return }
+        let result = await GroupMembershipDriver.apply(.addLearner(newcomer), to: MetaStateMachine.group, on: node.host)
+        Log.info("node joins __meta as a learner", [("node", "\(newcomer.rawValue)"), ("outcome", "\(result)")])
     }
 }

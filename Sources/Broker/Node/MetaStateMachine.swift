@@ -61,6 +61,9 @@ final class MetaStateMachine: GroupStateMachine, @unchecked Sendable {
         var outcome = CatalogOutcome()
         outcome.createdGroups = restored.groups.filter { before.group($0.group) == nil }
         outcome.removedGroups = before.groups.map(\.group).filter { restored.group($0) == nil }
+        outcome.reassignedGroups = restored.groups.filter { now in
+            before.group(now.group).map { $0.replicas != now.replicas } ?? false
+        }
         onChange(outcome, restored)
     }
 

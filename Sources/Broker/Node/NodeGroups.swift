@@ -33,12 +33,22 @@ final class NodeGroups: @unchecked Sendable {
         for assignment in outcome.createdGroups where assignment.replicas.contains(nodeID) {
             start(assignment, catalog: catalog())
         }
-        for group in outcome.removedGroups where machines[group] != nil {
-            host?.removeGroup(group)
-            let owner = lock.withLock { owners.removeValue(forKey: group) }
-            machines[group] = nil
-            try? factory.removeLog(for: group, owner: owner)
+        // A node added to a partition's replica set starts its replica now, with an empty log;
+        // one taken out keeps its replica until the group's leader removed it from the Raft
+        // configuration (`GroupMembershipDriver` then calls `stop`).
+        for assignment in outcome.reassignedGroups where assignment.replicas.contains(nodeID) {
+            start(assignment, catalog: catalog())
         }
+        for group in outcome.removedGroups { stop(group) }
+    }
+
+    /// Loop thread: stops hosting `group` here and deletes its local log.
+    func stop(_ group: GroupID) {
+        guard machines[group] != nil else { return }
+        host?.removeGroup(group)
+        let owner = lock.withLock { owners.removeValue(forKey: group) }
+        machines[group] = nil
+        try? factory.removeLog(for: group, owner: owner)
     }
 
     private func start(_ assignment: GroupAssignment, catalog: Catalog) {
@@ -52,9 +62,12 @@ final class NodeGroups: @unchecked Sendable {
             let log = try factory.openLog(for: assignment.group, owner: owner)
             machines[assignment.group] = machine
             lock.withLock { owners[assignment.group] = owner }
+            // Every replica, original or added by a reassignment, starts from the group's
+            // initial voters: an added one learns the changes since from the leader's log.
+            let brandNew = assignment.replicas == assignment.initialReplicas
             host.addGroup(assignment.group, log: log, stateMachine: machine,
-                          bootstrap: Configuration(voters: Set(assignment.replicas)),
-                          campaign: assignment.replicas.first == nodeID) { _ in }
+                          bootstrap: Configuration(voters: Set(assignment.initialReplicas)),
+                          campaign: brandNew && assignment.replicas.first == nodeID) { _ in }
         } catch {
             // The group stays unhosted here; its other replicas keep a majority if they can.
             // Surfaced through /v1/cluster as a missing replica.

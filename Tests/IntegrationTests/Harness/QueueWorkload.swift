@@ -94,6 +94,8 @@ final class DeliveryLog: @unchecked Sendable {
     func acknowledged(_ values: [String]) { lock.withLock { acknowledgedValues.formUnion(values) } }
 
     var all: [Delivery] { lock.withLock { deliveries } }
+    /// Values whose ack the server confirmed.
+    var acknowledgedSet: Set<String> { lock.withLock { acknowledgedValues } }
     var uniqueCount: Int { lock.withLock { Set(deliveries.map(\.value)).count } }
     var redeliveredAfterAck: [String] { lock.withLock { deliveredAfterAck } }
 }

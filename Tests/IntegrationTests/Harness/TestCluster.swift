@@ -80,13 +80,16 @@ final class TestCluster: @unchecked Sendable {
     let zookeeperRoot: String
     let executable: String
     let tickMilliseconds: Int
+    /// Nodes 1…metaReplicas vote in `__meta`; later ones join it as learners.
+    let metaReplicas: Int
 
-    private init(size: Int, executable: String, zookeeper: String, tickMilliseconds: Int) throws {
+    private init(size: Int, metaReplicas: Int, executable: String, zookeeper: String, tickMilliseconds: Int) throws {
         let directory = try Self.makeTemporaryDirectory()
         self.directory = directory
         self.executable = executable
         self.zookeeper = zookeeper
         self.tickMilliseconds = tickMilliseconds
+        self.metaReplicas = metaReplicas
         zookeeperRoot = "/mom-it-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
         let ports = try FreePorts.take(2 * size)
         nodes = try (1...size).map { id in
@@ -96,14 +99,20 @@ final class TestCluster: @unchecked Sendable {
 
     /// Starts a cluster, waits until every node answers /healthz, runs `body`, and tears down
     /// (SIGKILL + reap every node, delete the directory) whether `body` succeeded or not.
-    /// On failure the tail of every node's log is printed.
-    static func run(size: Int = 3, tickMilliseconds: Int = 100, _ body: (TestCluster) async throws -> Void) async throws {
+    /// On failure the tail of every node's log is printed. Only the first `started` nodes (all by
+    /// default) start; the others are there for the test to add to the running cluster.
+    static func run(
+        size: Int = 3, metaReplicas: Int? = nil, started: Int? = nil, tickMilliseconds: Int = 100,
+        _ body: (TestCluster) async throws -> Void
+    ) async throws {
         let zookeeper = try IntegrationEnvironment.requireZooKeeper()
         let executable = try #require(IntegrationEnvironment.momdPath(), "momd is not built next to the tests; run `swift build` first")
-        let cluster = try TestCluster(size: size, executable: executable, zookeeper: zookeeper, tickMilliseconds: tickMilliseconds)
+        let cluster = try TestCluster(
+            size: size, metaReplicas: metaReplicas ?? size, executable: executable, zookeeper: zookeeper, tickMilliseconds: tickMilliseconds)
         do {
-            for node in cluster.nodes { try cluster.start(node.id) }
-            for node in cluster.nodes { try await cluster.waitHealthy(node.id, timeoutMilliseconds: 30_000) }
+            let initial = cluster.nodes.prefix(started ?? size)
+            for node in initial { try cluster.start(node.id) }
+            for node in initial { try await cluster.waitHealthy(node.id, timeoutMilliseconds: 30_000) }
             try await body(cluster)
         } catch {
             cluster.printLogTails()
@@ -123,7 +132,7 @@ final class TestCluster: @unchecked Sendable {
             "--node-id", "\(id)", "--data-dir", node.dataDirectory,
             "--http-listen", "127.0.0.1:\(node.httpPort)", "--raft-listen", "127.0.0.1:\(node.raftPort)",
             "--zookeeper", zookeeper, "--zk-root", zookeeperRoot,
-            "--meta-replicas", nodes.map { "\($0.id)" }.joined(separator: ","), "--tick-ms", "\(tickMilliseconds)",
+            "--meta-replicas", nodes.prefix(metaReplicas).map { "\($0.id)" }.joined(separator: ","), "--tick-ms", "\(tickMilliseconds)",
             // These tests are about replication and failover; tokens and roles are tested in
             // BrokerTests (AuthRouteTests), so the cluster here runs without them.
             "--insecure-no-auth",

@@ -1,0 +1,63 @@
+import MOMCore
+
+/// Validation of `reassignPartition` and the value rewrites it needs. Whether the nodes are
+/// live is the handler's check: `apply` may not depend on a node's view of liveness.
+extension Catalog {
+    func validateReassignPartition(_ reassign: ReassignPartition) throws(ModelError) {
+        let what = "\(reassign.destinationType.name) '\(ResourceName.printable(reassign.name))'"
+        let partitions: [PartitionPlacement]
+        let replicationFactor: Int
+        switch reassign.destinationType {
+        case .topic:
+            let topic = try existingTopic(reassign.name)
+            (partitions, replicationFactor) = (topic.partitions, topic.replicationFactor)
+        case .queue:
+            let queue = try existingQueue(reassign.name)
+            (partitions, replicationFactor) = (queue.partitions, queue.replicationFactor)
+        }
+        guard Int(reassign.partition.rawValue) < partitions.count else {
+            throw .notFound("\(what) has no partition \(reassign.partition.rawValue); it has \(partitions.count) (0-\(partitions.count - 1))")
+        }
+        try Self.validateReplicaSet(reassign.replicas, replicationFactor: replicationFactor, of: what)
+    }
+
+    /// A replica set: exactly `replicationFactor` distinct, non-zero node IDs.
+    static func validateReplicaSet(_ replicas: [NodeID], replicationFactor: Int, of what: String) throws(ModelError) {
+        guard replicas.count == replicationFactor else {
+            throw .badRequest("\(what) has replication factor \(replicationFactor): give exactly \(replicationFactor) replicas, not \(replicas.count)")
+        }
+        guard Set(replicas).count == replicas.count else {
+            throw .badRequest("\(what): replicas \(replicas.map(\.rawValue)) name a node twice; give distinct nodes")
+        }
+        guard !replicas.contains(NodeID(0)) else {
+            throw .badRequest("\(what): node 0 does not exist (node IDs start at 1)")
+        }
+    }
+}
+
+extension PartitionPlacement {
+    func moved(to replicas: [NodeID]) -> PartitionPlacement {
+        PartitionPlacement(partition: partition, group: group, replicas: replicas, initialReplicas: initialReplicas)
+    }
+}
+
+extension TopicConfig {
+    func replacing(_ placement: PartitionPlacement) -> TopicConfig {
+        var partitions = self.partitions
+        partitions[Int(placement.partition.rawValue)] = placement
+        return TopicConfig(
+            name: name, replicationFactor: replicationFactor, retentionMilliseconds: retentionMilliseconds,
+            retentionBytes: retentionBytes, partitions: partitions)
+    }
+}
+
+extension QueueConfig {
+    func replacing(_ placement: PartitionPlacement) -> QueueConfig {
+        var partitions = self.partitions
+        partitions[Int(placement.partition.rawValue)] = placement
+        return QueueConfig(
+            name: name, replicationFactor: replicationFactor, ackTimeoutMilliseconds: ackTimeoutMilliseconds,
+            maxDeliveries: maxDeliveries, partitions: partitions, deadLetterQueue: deadLetterQueue,
+            deadLetterSource: deadLetterSource)
+    }
+}

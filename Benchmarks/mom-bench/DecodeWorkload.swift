@@ -19,16 +19,11 @@ enum DecodeWorkload {
     static let partitions = 8
 
     static func main(_ arguments: [String]) -> Int32 {
-        var flags: [String: String] = [:]
-        var index = 1
-        while index < arguments.count {
-            let flag = arguments[index]
-            guard flag.hasPrefix("--"), index + 1 < arguments.count else { return usage("bad argument '\(flag)'") }
-            flags[flag] = arguments[index + 1]
-            index += 2
-        }
-        if let unknown = flags.keys.sorted().first(where: { !["--format", "--shape", "--decoder", "--messages"].contains($0) }) {
-            return usage("unknown flag \(unknown)")
+        let flags: [String: String]
+        do {
+            flags = try SubcommandFlags.parse(arguments, allowed: ["--format", "--shape", "--decoder", "--messages"])
+        } catch {
+            return usage(error.message)
         }
         guard flags["--format"] ?? "json" == "json" else { return usage("only --format json is measured here") }
         guard let messages = Int(flags["--messages"] ?? "1000"), messages > 0 else { return usage("--messages needs a positive number") }

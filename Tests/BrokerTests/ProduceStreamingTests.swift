@@ -28,6 +28,7 @@ import Testing
         #"{"records":[{"key":"k1","value":"v","headers":{"a":"1","b":"é"},"partition":3}]}"#,
         #"{"records":[{"key_base64":"AAE=","value_base64":"/w=="}]}"#,
         #"{"records":[{"key":"k","key_base64":"!!","value":"v","value_base64":"%"}]}"#,
+        #"{"records":[{"key":"k","key_base64":"AAE=","value":"v","value_base64":"AAE="}]}"#,
         #"{"records":[{"key":null,"value":null,"value_base64":"aGk","headers":null,"partition":null,"position":null}]}"#,
         #"{"records":[{"value":"x\n\"y\\\/\b\f\r\t\u00e9\ud83d\ude00"}],"extra":{"a":[1,2.5,-0,1e300,true,false,null,"\u0041"]}}"#,
         #"{"records":[{"value":"v","headers":{"h":"1","h":"2"}}]}"#,

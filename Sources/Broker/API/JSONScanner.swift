@@ -220,15 +220,11 @@ struct JSONScanner {
             guard index < span.end else { throw Fallback() }
             let escaped = input[index]
             index += 1
-            switch escaped {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scratch.append(escaped)
-            case UInt8(ascii: "b"): scratch.append(0x08)
-            case UInt8(ascii: "f"): scratch.append(0x0C)
-            case UInt8(ascii: "n"): scratch.append(0x0A)
-            case UInt8(ascii: "r"): scratch.append(0x0D)
-            case UInt8(ascii: "t"): scratch.append(0x09)
-            case UInt8(ascii: "u"): try unicodeEscape(&index, end: span.end)
-            default: throw Fallback()
+            if escaped == UInt8(ascii: "u") {
+                try unicodeEscape(&index, end: span.end)
+            } else {
+                guard let byte = JSONSyntax.unescaped(escaped) else { throw Fallback() }
+                scratch.append(byte)
             }
         }
     }
@@ -298,7 +294,7 @@ struct JSONScanner {
             guard digits() > 0 else { throw Fallback() }
         }
         let text = UnsafeBufferPointer(rebasing: input[start..<position])
-        if isInteger, let exact = Self.exactInteger(text) { return (exact, position) }
+        if isInteger, let exact = JSONSyntax.exactInteger(text) { return (exact, position) }
         guard let value = Double(String(decoding: text, as: UTF8.self)), value.isFinite else { throw Fallback() }
         return (nil, position)
     }
@@ -307,20 +303,6 @@ struct JSONScanner {
         let start = position
         while position < input.count, input[position] >= UInt8(ascii: "0"), input[position] <= UInt8(ascii: "9") { position += 1 }
         return position - start
-    }
-
-    /// The Int64 value of an integer literal, or nil when it overflows.
-    private static func exactInteger(_ text: UnsafeBufferPointer<UInt8>) -> Int64? {
-        let negative = text[0] == UInt8(ascii: "-")
-        var magnitude: UInt64 = 0
-        for byte in text[(negative ? 1 : 0)...] {
-            let (times10, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
-            let (sum, overflow2) = times10.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
-            if overflow1 || overflow2 { return nil }
-            magnitude = sum
-        }
-        if negative { return magnitude <= UInt64(Int64.max) ? -Int64(magnitude) : (magnitude == UInt64(Int64.max) + 1 ? Int64.min : nil) }
-        return magnitude <= UInt64(Int64.max) ? Int64(magnitude) : nil
     }
 
     private mutating func literal(_ text: StaticString) throws(Fallback) {

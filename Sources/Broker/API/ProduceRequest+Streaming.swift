@@ -129,6 +129,12 @@ private struct StreamingProduceBody {
         return StreamedBody(records: records, producer: producerID.flatMap { id in sequence.map { (UInt64(id), UInt64($0)) } })
     }
 
+    /// The record members the pass reads, each by its bit in `seen` (its index here). Queue
+    /// sends and publishes skip `partition` and `position`; only publishes read `routing_key`.
+    private static let recordMembers: [StaticString] = [
+        "value", "key", "value_base64", "key_base64", "headers", "partition", "position", "routing_key",
+    ]
+
     /// Marks member `bit` as seen; a repeated member (the tree keeps the last) falls back.
     private static func once(_ bit: UInt8, _ seen: inout UInt8) throws(Fallback) {
         guard seen & (1 << bit) == 0 else { throw Fallback() }
@@ -156,34 +162,18 @@ private struct StreamingProduceBody {
         if try !scanner.closesEmpty(UInt8(ascii: "}")) {
             repeat {
                 let name = try scanner.memberName()
-                if scanner.matches(name, "value") {
-                    try Self.once(0, &seen)
-                    value = try optionalString()
-                } else if scanner.matches(name, "key") {
-                    try Self.once(1, &seen)
-                    key = try optionalString()
-                } else if scanner.matches(name, "value_base64") {
-                    try Self.once(2, &seen)
-                    valueBase64 = try optionalString()
-                } else if scanner.matches(name, "key_base64") {
-                    try Self.once(3, &seen)
-                    keyBase64 = try optionalString()
-                } else if scanner.matches(name, "headers") {
-                    try Self.once(4, &seen)
-                    headers = try readHeaders()
-                } else if form == .publish && scanner.matches(name, "routing_key") {
-                    try Self.once(7, &seen)
-                    routingKey = String(decoding: scanner.bytes(try scanner.string()), as: UTF8.self)
-                } else if form != .produce {
-                    try scanner.skipValue()
-                } else if scanner.matches(name, "partition") {
-                    try Self.once(5, &seen)
-                    partition = try optionalInteger(0...Int64(partitions - 1))
-                } else if scanner.matches(name, "position") {
-                    try Self.once(6, &seen)
-                    position = try optionalInteger(0...Int64(limits.batchRecordsMax))
-                } else {
-                    try scanner.skipValue()
+                let member = Self.recordMembers.firstIndex { scanner.matches(name, $0) }
+                if let member { try Self.once(UInt8(member), &seen) }
+                switch member ?? -1 {
+                case 0: value = try optionalString()
+                case 1: key = try optionalString()
+                case 2: valueBase64 = try optionalString()
+                case 3: keyBase64 = try optionalString()
+                case 4: headers = try readHeaders()
+                case 5 where form == .produce: partition = try optionalInteger(0...Int64(partitions - 1))
+                case 6 where form == .produce: position = try optionalInteger(0...Int64(limits.batchRecordsMax))
+                case 7 where form == .publish: routingKey = String(decoding: scanner.bytes(try scanner.string()), as: UTF8.self)
+                default: try scanner.skipValue()
                 }
             } while try scanner.next(closer: UInt8(ascii: "}"))
         }

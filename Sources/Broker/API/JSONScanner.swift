@@ -109,10 +109,9 @@ struct JSONScanner {
     }
 
     /// A string's value as a new array: its raw bytes, or its decoded escapes.
-    mutating func bytes(_ span: StringSpan) -> [UInt8] {
+    mutating func bytes(_ span: StringSpan) throws(Fallback) -> [UInt8] {
         guard span.escaped else { return Array(raw(span)) }
-        // Scanned once already, so decoding cannot fail.
-        guard (try? decodeEscaped(span)) != nil else { return [] }
+        try decodeEscaped(span)
         return scratch
     }
 

@@ -172,7 +172,7 @@ private struct StreamingProduceBody {
                 case 4: headers = try readHeaders()
                 case 5 where form == .produce: partition = try optionalInteger(0...Int64(partitions - 1))
                 case 6 where form == .produce: position = try optionalInteger(0...Int64(limits.batchRecordsMax))
-                case 7 where form == .publish: routingKey = String(decoding: scanner.bytes(try scanner.string()), as: UTF8.self)
+                case 7 where form == .publish: routingKey = String(decoding: try scanner.bytes(try scanner.string()), as: UTF8.self)
                 default: try scanner.skipValue()
                 }
             } while try scanner.next(closer: UInt8(ascii: "}"))
@@ -198,7 +198,7 @@ private struct StreamingProduceBody {
             let length = name.end - name.start
             guard length > 0, length <= limits.recordHeaderNameBytesMax else { throw Fallback() }
             let text = try scanner.string()
-            headers.append(Header(String(decoding: scanner.raw(name), as: UTF8.self), scanner.bytes(text)))
+            headers.append(Header(String(decoding: scanner.raw(name), as: UTF8.self), try scanner.bytes(text)))
         } while try scanner.next(closer: UInt8(ascii: "}"))
         return headers
     }
@@ -217,10 +217,10 @@ private struct StreamingProduceBody {
 
     /// A field given as UTF-8 text or as base64; nil when neither is there.
     private mutating func bytes(text: JSONScanner.StringSpan?, base64: JSONScanner.StringSpan?) throws(Fallback) -> [UInt8]? {
-        if let text { return scanner.bytes(text) }
+        if let text { return try scanner.bytes(text) }
         guard let base64 else { return nil }
         do {
-            if base64.escaped { return try Base64.decode(bytes: scanner.bytes(base64)) }
+            if base64.escaped { return try Base64.decode(bytes: try scanner.bytes(base64)) }
             return try Base64.decode(buffer: scanner.raw(base64))
         } catch {
             throw Fallback()

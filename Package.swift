@@ -46,7 +46,7 @@ let package = Package(
         .executableTarget(name: "momctl", dependencies: ["MOMClient", "Auth"]),
         .executableTarget(
             name: "mom-bench",
-            dependencies: ["MOMCore", "SystemIO", "SegmentLog", "Raft", "Simulation", "MOMClient", "HTTPServer", "HistoryChecker", "Fuzzing"],
+            dependencies: ["MOMCore", "SystemIO", "SegmentLog", "Raft", "Simulation", "MOMClient", "HTTPServer", "HistoryChecker", "Fuzzing", "Broker"],
             path: "Benchmarks/mom-bench"),
 
         .testTarget(name: "MOMCoreTests", dependencies: ["MOMCore"]),

@@ -16,16 +16,11 @@ enum FuzzWorkload {
     static let residentBytesMax: UInt64 = 1 << 30
 
     static func main(_ arguments: [String]) -> Int32 {
-        var flags: [String: String] = [:]
-        var index = 1
-        while index < arguments.count {
-            let flag = arguments[index]
-            guard flag.hasPrefix("--"), index + 1 < arguments.count else { return usage("bad argument '\(flag)'") }
-            flags[flag] = arguments[index + 1]
-            index += 2
-        }
-        if let unknown = flags.keys.sorted().first(where: { !["--target", "--seconds", "--seed", "--iterations"].contains($0) }) {
-            return usage("unknown flag \(unknown)")
+        let flags: [String: String]
+        do {
+            flags = try SubcommandFlags.parse(arguments, allowed: ["--target", "--seconds", "--seed", "--iterations"])
+        } catch {
+            return usage(error.message)
         }
         guard let name = flags["--target"], let target = FuzzTargetKind(rawValue: name) else { return usage("--target is required") }
         guard let seconds = Double(flags["--seconds"] ?? "60"), seconds > 0,

@@ -13,6 +13,8 @@ case "chaos-final": exit(ChaosFinal.main(Array(arguments.dropFirst())))
 case "chaos-proxy": exit(ChaosProxy.main(Array(arguments.dropFirst())))
 case "check": exit(ChaosCheck.main(Array(arguments.dropFirst())))
 case "fuzz": exit(FuzzWorkload.main(arguments))
+// The in-process decoder measurement (run it under callgrind) parses its own flags too.
+case "decode": exit(DecodeWorkload.main(arguments))
 default: break
 }
 

@@ -35,6 +35,10 @@ struct ProduceBodyFuzzTarget: FuzzTarget {
             guard decoded == expected else {
                 throw FuzzFinding("body \(String(decoding: body, as: UTF8.self)) decoded to \(String(describing: decoded)), expected \(expected)")
             }
+            // The generated shape is the common one: the streaming pass must take it itself.
+            guard ProduceBodyCodec.decodeStreaming(body, partitions: Self.partitions, limits: Self.limits) != nil else {
+                throw FuzzFinding("the streaming pass left a generated body to the tree parser: \(String(decoding: body, as: UTF8.self))")
+            }
         case .mutated:
             let input = mutator.mutate(body, other: ProduceBodyFuzzTarget.body(&random).bytes, random: &random)
             _ = try decode(input)
@@ -44,12 +48,18 @@ struct ProduceBodyFuzzTarget: FuzzTarget {
     }
 
     /// Decodes `bytes`; nil for a 4xx, a finding for a 5xx or a decoded body over the limits.
+    /// A JSON body is also decoded by the tree parser alone (the oracle): the route's answer
+    /// (streaming pass first) must be the same request, or the same status, code and message.
     private func decode(_ bytes: [UInt8], contentType: String? = nil) throws(FuzzFinding) -> ProduceBodyCodec.Body? {
         let limits = ProduceBodyFuzzTarget.limits
         let body: ProduceBodyCodec.Body
-        do {
-            body = try ProduceBodyCodec.decode(bytes, contentType: contentType, partitions: ProduceBodyFuzzTarget.partitions, limits: limits)
-        } catch {
+        let routeAnswer = Result { () throws(HTTPError) in
+            try ProduceBodyCodec.decode(bytes, contentType: contentType, partitions: ProduceBodyFuzzTarget.partitions, limits: limits)
+        }
+        if contentType == nil { try Self.compareWithTree(bytes, routeAnswer: routeAnswer) }
+        switch routeAnswer {
+        case .success(let decoded): body = decoded
+        case .failure(let error):
             guard (400..<500).contains(Int(error.status.code)) else { throw FuzzFinding("decode answered \(error.status.code): \(error)") }
             return nil
         }
@@ -63,6 +73,26 @@ struct ProduceBodyFuzzTarget: FuzzTarget {
             else { throw FuzzFinding("decoded record outside the limits: \(record)") }
         }
         return body
+    }
+
+    /// The streaming pass agrees with the tree parser on whatever it takes, and the route's
+    /// answer is the tree parser's, accept or reject.
+    static func compareWithTree(_ bytes: [UInt8], routeAnswer: Result<ProduceBodyCodec.Body, HTTPError>) throws(FuzzFinding) {
+        let treeAnswer = Result { () throws(HTTPError) in
+            try ProduceBodyCodec.decode(bytes, partitions: partitions, limits: limits, json: .tree)
+        }
+        let text = String(decoding: bytes.prefix(2_000), as: UTF8.self)
+        if let streamed = ProduceBodyCodec.decodeStreaming(bytes, partitions: partitions, limits: limits) {
+            guard case .success(let expected) = treeAnswer, expected == streamed else {
+                throw FuzzFinding("streaming decoded \(streamed), tree answered \(treeAnswer): \(text)")
+            }
+        }
+        switch (routeAnswer, treeAnswer) {
+        case (.success(let route), .success(let tree)) where route == tree: return
+        case (.failure(let route), .failure(let tree))
+            where route.status.code == tree.status.code && route.code == tree.code && route.message == tree.message: return
+        default: throw FuzzFinding("route answered \(routeAnswer), tree \(treeAnswer): \(text)")
+        }
     }
 
     /// A node's forwarded share decodes to exactly the records it carries.

@@ -152,7 +152,7 @@ struct JSONParser {
             guard try consumeDigits() > 0 else { throw error(.invalidNumber) }
         }
         let text = UnsafeBufferPointer(rebasing: input[start..<position])
-        if isInteger, let exact = Self.exactInteger(text) { return .integer(exact) }
+        if isInteger, let exact = JSONSyntax.exactInteger(text) { return .integer(exact) }
         guard let value = Double(String(decoding: text, as: UTF8.self)), value.isFinite else {
             throw JSONError(reason: .invalidNumber, offset: start)
         }
@@ -163,23 +163,6 @@ struct JSONParser {
         let start = position
         while position < input.count && HTTPSyntax.isDigit(input[position]) { position += 1 }
         return position - start
-    }
-
-    /// The Int64 value of an integer literal, or nil when it overflows (it becomes a Double).
-    private static func exactInteger(_ text: UnsafeBufferPointer<UInt8>) -> Int64? {
-        let negative = text[0] == UInt8(ascii: "-")
-        var magnitude: UInt64 = 0
-        for byte in text[(negative ? 1 : 0)...] {
-            let (times10, overflow1) = magnitude.multipliedReportingOverflow(by: 10)
-            let (sum, overflow2) = times10.addingReportingOverflow(UInt64(byte - UInt8(ascii: "0")))
-            if overflow1 || overflow2 { return nil }
-            magnitude = sum
-        }
-        if negative {
-            if magnitude <= UInt64(Int64.max) { return -Int64(magnitude) }
-            return magnitude == UInt64(Int64.max) + 1 ? Int64.min : nil
-        }
-        return magnitude <= UInt64(Int64.max) ? Int64(magnitude) : nil
     }
 
     /// Parses a string starting at its opening quote. Strings without escapes are made
@@ -239,18 +222,12 @@ struct JSONParser {
         guard position < input.count else { throw error(.unexpectedEnd) }
         let escaped = input[position]
         position += 1
-        switch escaped {
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): scratch.append(escaped)
-        case UInt8(ascii: "b"): scratch.append(0x08)
-        case UInt8(ascii: "f"): scratch.append(0x0C)
-        case UInt8(ascii: "n"): scratch.append(0x0A)
-        case UInt8(ascii: "r"): scratch.append(0x0D)
-        case UInt8(ascii: "t"): scratch.append(0x09)
-        case UInt8(ascii: "u"): try parseUnicodeEscape()
-        default:
+        if escaped == UInt8(ascii: "u") { return try parseUnicodeEscape() }
+        guard let byte = JSONSyntax.unescaped(escaped) else {
             position -= 1
             throw error(.invalidEscape)
         }
+        scratch.append(byte)
     }
 
     /// `\uXXXX`, combining a high surrogate with the `\uXXXX` low surrogate that must follow.

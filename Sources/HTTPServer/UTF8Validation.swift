@@ -1,8 +1,8 @@
 /// Strict UTF-8 validation (RFC 3629): no overlong forms, no surrogates, nothing above U+10FFFF.
 /// `String(decoding:)` would silently repair bad input; MOM rejects it instead, so what a client
 /// sent is exactly what is stored.
-enum UTF8Validation {
-    static func isValid<C: Collection<UInt8>>(_ bytes: C) -> Bool {
+public enum UTF8Validation {
+    public static func isValid<C: Collection<UInt8>>(_ bytes: C) -> Bool {
         if let result = bytes.withContiguousStorageIfAvailable({ isValid(buffer: $0) }) { return result }
         return Array(bytes).withUnsafeBufferPointer { isValid(buffer: $0) }
     }
@@ -34,7 +34,7 @@ enum UTF8Validation {
         }
     }
 
-    static func isValid(buffer: UnsafeBufferPointer<UInt8>) -> Bool {
+    public static func isValid(buffer: UnsafeBufferPointer<UInt8>) -> Bool {
         var index = 0
         while index < buffer.count {
             guard let length = sequenceLength(buffer, at: index) else { return false }

@@ -142,6 +142,55 @@ import Testing
         }
     }
 
+    /// The block decoder against a byte-at-a-time reference (the decoder before it), on
+    /// random texts over the alphabet plus a few bytes outside it: same bytes or same offset.
+    @Test func blockDecoderAgreesWithTheReference() {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        var state: UInt64 = 0x5EED_B64
+        func next() -> Int {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return Int(truncatingIfNeeded: state >> 33)
+        }
+        for _ in 0..<20_000 {
+            var text = (0..<next() % 14).map { _ in alphabet[next() % alphabet.count] }
+            if next() % 3 == 0, !text.isEmpty { text[next() % text.count] = Array("=! \n-".utf8)[next() % 5] }
+            if next() % 3 == 0 { text += Array(repeating: UInt8(ascii: "="), count: next() % 3) }
+            let decoded = Result { () throws(Base64.DecodeError) in try Base64.decode(bytes: text) }
+            #expect(decoded == Self.referenceDecode(text), "\(text)")
+        }
+    }
+
+    static func referenceDecode(_ text: [UInt8]) -> Result<[UInt8], Base64.DecodeError> {
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+        var end = text.count
+        if end % 4 == 0 && end > 0 {
+            if text[end - 1] == UInt8(ascii: "=") { end -= 1 }
+            if text[end - 1] == UInt8(ascii: "=") { end -= 1 }
+        }
+        if end % 4 == 1 { return .failure(Base64.DecodeError(offset: end - 1)) }
+        var output: [UInt8] = []
+        var accumulator: UInt32 = 0
+        var pending = 0
+        for index in 0..<end {
+            guard let value = alphabet.firstIndex(of: text[index]) else { return .failure(Base64.DecodeError(offset: index)) }
+            accumulator = accumulator << 6 | UInt32(value)
+            pending += 1
+            if pending == 4 {
+                output += [UInt8(accumulator >> 16 & 0xFF), UInt8(accumulator >> 8 & 0xFF), UInt8(accumulator & 0xFF)]
+                accumulator = 0
+                pending = 0
+            }
+        }
+        if pending == 2 {
+            guard accumulator & 0xF == 0 else { return .failure(Base64.DecodeError(offset: end - 1)) }
+            output.append(UInt8(accumulator >> 4 & 0xFF))
+        } else if pending == 3 {
+            guard accumulator & 0x3 == 0 else { return .failure(Base64.DecodeError(offset: end - 1)) }
+            output += [UInt8(accumulator >> 10 & 0xFF), UInt8(accumulator >> 2 & 0xFF)]
+        }
+        return .success(output)
+    }
+
     @Test(arguments: ["Z", "Zg=", "Z===", "Zm9v!", "Zm 9v", "Zh==", "Zm9=", "====", "-_8="])
     func rejectsMalformed(text: String) {
         #expect(throws: Base64.DecodeError.self) { try Base64.decode(text) }

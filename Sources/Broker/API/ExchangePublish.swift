@@ -26,8 +26,7 @@ extension BrokerAPI {
             let name = request.pathParameter("x") ?? ""
             let catalog = node.meta.current
             guard let exchange = catalog.exchange(name) else { throw node.missing(Catalog.exchangeMissing(name).httpError) }
-            let body = try RequestJSON.object(request, limits: limits)
-            let parsed = try PublishRequest.parse(body, limits: limits)
+            let parsed = try PublishRequest.parseStreaming(request.body, limits: limits) ?? PublishRequest.parseTree(request, limits: limits)
             let plan = try PublishPlan.make(parsed, exchange: exchange, catalog: catalog, roundRobinStart: nextRoundRobin(), limits: limits)
             let collector = PublishCollector(plan: plan, responder: responder)
             for share in plan.shares {

@@ -66,14 +66,50 @@ public enum ProduceBodyCodec {
     /// The media type of the bodies `encodeForwarded` makes (pass it to `decode` for them).
     public static let forwardedContentType = RecordBatchFormat.mediaType
 
+    /// Which JSON decoder runs: the route's (the streaming pass, the tree parser for what it
+    /// leaves) or the tree parser alone, the oracle the streaming pass must agree with.
+    public enum JSONDecoder: Sendable {
+        case route
+        case tree
+    }
+
     /// Parses `body`, sent with `contentType` (JSON when nil), for a topic with `partitions`
     /// partitions; throws the 4xx the route answers.
-    public static func decode(_ body: [UInt8], contentType: String? = nil, partitions: Int, limits: Limits) throws(HTTPError) -> Body {
+    public static func decode(
+        _ body: [UInt8], contentType: String? = nil, partitions: Int, limits: Limits, json: JSONDecoder = .route
+    ) throws(HTTPError) -> Body {
+        makeBody(try parse(body, contentType: contentType, partitions: partitions, limits: limits, json: json))
+    }
+
+    /// What the streaming JSON pass alone makes of `body`; nil when it leaves the body to the
+    /// tree parser (always for errors, sometimes for unusual valid bodies).
+    public static func decodeStreaming(_ body: [UInt8], partitions: Int, limits: Limits) -> Body? {
+        precondition(partitions > 0, "a topic has at least one partition")
+        return ProduceRequest.parseStreaming(body, partitions: partitions, roundRobinStart: 0, limits: limits).map(Self.makeBody)
+    }
+
+    /// The number of records in `body`, parsed as `decode` does but without building `Body`:
+    /// what `mom-bench decode` measures.
+    public static func recordCount(
+        _ body: [UInt8], contentType: String? = nil, partitions: Int, limits: Limits, json: JSONDecoder = .route
+    ) throws(HTTPError) -> Int {
+        try parse(body, contentType: contentType, partitions: partitions, limits: limits, json: json).items.count
+    }
+
+    private static func parse(
+        _ body: [UInt8], contentType: String?, partitions: Int, limits: Limits, json: JSONDecoder
+    ) throws(HTTPError) -> ProduceRequest {
         precondition(partitions > 0, "a topic has at least one partition")
         var headers = HTTPHeaders()
         if let contentType { headers.set(name: "Content-Type", value: contentType) }
         let request = HTTPRequest(method: .post, target: "/v1/topics/fuzz/records", headers: headers, body: body)
-        let parsed = try ProduceRequest.parse(request, partitions: partitions, roundRobinStart: 0, limits: limits)
+        if json == .tree && !ProduceRequest.isBinaryBatch(contentType) {
+            return try ProduceRequest.parseTree(request, partitions: partitions, roundRobinStart: 0, limits: limits)
+        }
+        return try ProduceRequest.parse(request, partitions: partitions, roundRobinStart: 0, limits: limits)
+    }
+
+    private static func makeBody(_ parsed: ProduceRequest) -> Body {
         let records = parsed.items.map { item in
             Record(position: item.position, partition: item.partition, key: item.key, value: item.value,
                    headers: item.headers.map { HeaderField(name: $0.name, value: $0.value) })

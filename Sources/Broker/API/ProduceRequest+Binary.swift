@@ -9,6 +9,15 @@ extension ProduceRequest {
         if isBinaryBatch(request.headers["Content-Type"]) {
             return try parse(binary: request.body, partitions: partitions, roundRobinStart: roundRobinStart, limits: limits)
         }
+        if let streamed = parseStreaming(request.body, partitions: partitions, roundRobinStart: roundRobinStart, limits: limits) {
+            return streamed
+        }
+        return try parseTree(request, partitions: partitions, roundRobinStart: roundRobinStart, limits: limits)
+    }
+
+    /// The JSON body through the `JSONValue` tree: every body the streaming pass leaves, every
+    /// error answer, and the oracle its tests compare it with.
+    static func parseTree(_ request: HTTPRequest, partitions: Int, roundRobinStart: Int, limits: Limits) throws(HTTPError) -> ProduceRequest {
         let body = try RequestJSON.object(request, limits: limits)
         return try parse(body, partitions: partitions, roundRobinStart: roundRobinStart, limits: limits)
     }

@@ -14,6 +14,11 @@ struct PublishRequest {
     let messages: [Message]
     let producer: (id: UInt64, sequence: UInt64)?
 
+    /// The body through the JSON tree: what the streaming pass leaves, and every error.
+    static func parseTree(_ request: HTTPRequest, limits: Limits) throws(HTTPError) -> PublishRequest {
+        try parse(RequestJSON.object(request, limits: limits), limits: limits)
+    }
+
     static func parse(_ body: JSONValue, limits: Limits) throws(HTTPError) -> PublishRequest {
         guard let list = body["messages"]?.arrayValue else { throw .badRequest("'messages' must be an array of messages") }
         guard !list.isEmpty else { throw .badRequest("'messages' is empty; send at least one message") }

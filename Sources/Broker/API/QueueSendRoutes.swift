@@ -19,21 +19,10 @@ extension BrokerAPI {
     private func send(_ request: HTTPRequest, _ responder: HTTPResponder) {
         do {
             let queue = try queueOrError(request)
-            let body = try RequestJSON.object(request, limits: limits)
-            guard let messages = body["messages"]?.arrayValue else { throw HTTPError.badRequest("'messages' must be an array of messages") }
-            // Queue messages carry no partition: the broker spreads them.
-            let records = messages.map { message -> JSONValue in
-                guard case .object(let members) = message else { return message }
-                return .object(members.filter { $0.key != "partition" && $0.key != "position" })
-            }
-            var members = body.objectValue!.filter { $0.key != "messages" && $0.key != "records" }
-            members.append((key: "records", value: .array(records)))
-            let parsed: ProduceRequest
-            do {
-                parsed = try ProduceRequest.parse(.object(members), partitions: queue.partitions.count, roundRobinStart: nextRoundRobin(), limits: limits)
-            } catch {
-                throw HTTPError(error.status, code: error.code, message: error.message.replacingRecords(), headers: error.headers)
-            }
+            let roundRobinStart = nextRoundRobin()
+            let parsed = try ProduceRequest.parseStreaming(
+                request.body, form: .queueSend, partitions: queue.partitions.count, roundRobinStart: roundRobinStart, limits: limits)
+                ?? Self.parseQueueSendTree(request, partitions: queue.partitions.count, roundRobinStart: roundRobinStart, limits: limits)
             let collector = OffsetCollector(positions: parsed.items.map(\.position), responder: responder)
             for (partition, items) in Dictionary(grouping: parsed.items, by: \.partition).sorted(by: { $0.key < $1.key }) {
                 append(items, to: queue, partition: partition, producer: parsed.producer, headers: Self.forwardedHeaders(request)) { result in
@@ -42,6 +31,24 @@ extension BrokerAPI {
             }
         } catch {
             responder.send(error: error)
+        }
+    }
+
+    /// A send body through the JSON tree: what the streaming pass leaves, and every error.
+    static func parseQueueSendTree(_ request: HTTPRequest, partitions: Int, roundRobinStart: Int, limits: Limits) throws(HTTPError) -> ProduceRequest {
+        let body = try RequestJSON.object(request, limits: limits)
+        guard let messages = body["messages"]?.arrayValue else { throw HTTPError.badRequest("'messages' must be an array of messages") }
+        // Queue messages carry no partition: the broker spreads them.
+        let records = messages.map { message -> JSONValue in
+            guard case .object(let members) = message else { return message }
+            return .object(members.filter { $0.key != "partition" && $0.key != "position" })
+        }
+        var members = body.objectValue!.filter { $0.key != "messages" && $0.key != "records" }
+        members.append((key: "records", value: .array(records)))
+        do {
+            return try ProduceRequest.parse(.object(members), partitions: partitions, roundRobinStart: roundRobinStart, limits: limits)
+        } catch {
+            throw HTTPError(error.status, code: error.code, message: error.message.replacingRecords(), headers: error.headers)
         }
     }
 

@@ -3,11 +3,14 @@ import MOMCore
 
 /// Small helpers to read request bodies as JSON with clear 400s.
 enum RequestJSON {
+    /// How deep a request body may nest (the streaming produce pass applies the same bound).
+    static let depthMax = 32
+
     static func object(_ request: HTTPRequest, limits: Limits) throws(HTTPError) -> JSONValue {
         guard !request.body.isEmpty else { throw .badRequest("the request needs a JSON body") }
         let value: JSONValue
         do {
-            value = try JSONValue(parsing: request.body, limits: JSONLimits(depthMax: 32, bytesMax: limits.requestBodyBytesMax))
+            value = try JSONValue(parsing: request.body, limits: JSONLimits(depthMax: depthMax, bytesMax: limits.requestBodyBytesMax))
         } catch {
             throw .badRequest("the body is not valid JSON: \(error)")
         }

@@ -27,6 +27,8 @@ public enum Action: String, Sendable, CaseIterable {
     case manageSubscriptions
     /// Add, remove or change users.
     case manageUsers
+    /// Change the cluster itself: `__meta`'s voters (`POST /v1/cluster/meta/reassign`).
+    case manageCluster
     /// List or describe topics, queues, exchanges, bindings and subscriptions (metadata, not data).
     case describe
     /// Append records to a topic, send to a queue, or publish to an exchange.

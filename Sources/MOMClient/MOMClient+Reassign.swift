@@ -38,6 +38,24 @@ struct QueuePartitionsBody: Decodable {
     var partitions: [QueuePartitionReplicas]
 }
 
+/// What `POST /v1/cluster/meta/reassign` recorded: `__meta`'s target voters and the voters in
+/// force when it was asked. The change itself goes on in the cluster.
+public struct MetaReassignment: Sendable, Equatable, Decodable {
+    public var replicas: [NodeID]
+    public var previousReplicas: [NodeID]
+
+    enum CodingKeys: String, CodingKey {
+        case replicas
+        case previousReplicas = "previous_replicas"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        replicas = try container.decode([UInt64].self, forKey: .replicas).map(NodeID.init)
+        previousReplicas = try container.decode([UInt64].self, forKey: .previousReplicas).map(NodeID.init)
+    }
+}
+
 struct ReassignBody: Encodable {
     var replicas: [UInt64]
 }
@@ -52,6 +70,13 @@ extension MOMClient {
     /// Moves a queue partition to `replicas` (POST /v1/queues/{q}/partitions/{p}/reassign).
     public func reassign(queue: String, partition: Int, replicas: [NodeID]) async throws -> Reassignment {
         try await reassign(kind: "queues", name: queue, partition: partition, replicas: replicas)
+    }
+
+    /// Sets `__meta`'s voters (POST /v1/cluster/meta/reassign): the catalog's own Raft group
+    /// moves there one change at a time, so an original broker can be replaced.
+    public func reassignMeta(voters: [NodeID]) async throws -> MetaReassignment {
+        let body = try JSONWire.encode(ReassignBody(replicas: voters.map(\.rawValue)))
+        return try JSONWire.decode(try await send(method: "POST", target: "/v1/cluster/meta/reassign", body: body).body)
     }
 
     /// Each partition's replica set of a queue (GET /v1/queues/{q}).

@@ -1,8 +1,28 @@
 import MOMClient
 
-/// `momctl cluster status`.
+/// `momctl cluster status` and `momctl cluster meta-reassign`.
 enum ClusterCommands {
-    static let group = ServerCommandGroup.make(name: "cluster", summary: "show nodes, groups, leaders and lag", subcommands: [statusCommand])
+    static let group = ServerCommandGroup.make(
+        name: "cluster", summary: "show nodes, groups, leaders and lag; change __meta's voters",
+        subcommands: [statusCommand, metaReassignCommand])
+
+    static let metaReassignCommand = ServerSubcommand(
+        name: "meta-reassign", usage: "momctl cluster meta-reassign --replicas 1,2,4",
+        details: """
+            Sets the voters of __meta, the Raft group holding the catalog: 1 or more distinct live
+            nodes (an odd count is recommended: 3 or 5). The __meta leader promotes each new voter
+            once it has caught up (every live node already follows __meta as a learner), then
+            removes each old one, handing leadership over first if it leaves itself. Watch it with
+            'momctl cluster status'; a removed node may then be stopped.
+            """,
+        options: [OptionSpecification(name: "replicas", takesValue: true)]
+    ) { invocation in
+        try invocation.arguments.none()
+        let voters = try invocation.arguments.nodeList("replicas")
+        let recorded = try await invocation.session().client.reassignMeta(voters: voters)
+        invocation.console.output(
+            "moving __meta's voters from \(ReassignCommands.list(recorded.previousReplicas)) to \(ReassignCommands.list(recorded.replicas))")
+    }
 
     /// Topics and queues described at most, so status stays quick on a big catalog.
     static let describedMaximum = 200

@@ -3,6 +3,14 @@ import MOMClient
 
 /// How `cluster status` prints: sections of tables, or one JSON document. Pure.
 extension ClusterReport {
+    /// The voters, then "→" and the target while the group is moving there (a reassignment,
+    /// a `__meta` voter change): "1,2,3→1,2,4".
+    static func votersCell(_ group: ClusterView.Group) -> String {
+        let voters = group.voters.map { "\($0)" }.joined(separator: ",")
+        guard let target = group.target, Set(target) != Set(group.voters) else { return voters }
+        return voters + "→" + target.map { "\($0)" }.joined(separator: ",")
+    }
+
     func render() -> String {
         var text = "NODES\n"
         var nodeTable = Table(["ID", "HTTP", "RAFT", "LIVE", "ANSWERED"])
@@ -17,7 +25,7 @@ extension ClusterReport {
         for group in groups {
             groupTable.append([
                 group.group, group.owner.isEmpty ? "-" : group.owner, group.leader.map { "\($0)" } ?? "-",
-                "\(group.term)", "\(group.commitIndex)", group.voters.map { "\($0)" }.joined(separator: ","),
+                "\(group.term)", "\(group.commitIndex)", Self.votersCell(group),
                 group.followerLag.values.max().map { "\($0)" } ?? "-",
             ])
         }
@@ -65,7 +73,8 @@ extension ClusterReport {
                 [
                     "group": group.group, "owner": group.owner, "role": group.role,
                     "leader": group.leader.map { $0 as Any } ?? NSNull(), "term": group.term,
-                    "commit_index": group.commitIndex, "voters": group.voters,
+                    "commit_index": group.commitIndex, "voters": group.voters, "learners": group.learners,
+                    "target": group.target.map { $0 as Any } ?? NSNull(),
                     "follower_lag": Dictionary(uniqueKeysWithValues: group.followerLag.map { ("\($0.key)", $0.value) }),
                 ]
             },

@@ -23,6 +23,10 @@ struct ClusterView: Sendable, Equatable {
         var voters: [UInt64]
         /// Entries each follower is behind the leader; only the leader's view has them.
         var followerLag: [UInt64: UInt64]
+        /// Non-voting members (nodes catching up, `__meta` followers).
+        var learners: [UInt64] = []
+        /// Where the voters are going (a reassignment, `__meta`'s target); nil when not reported.
+        var target: [UInt64]?
     }
 
     /// The node that answered, when it says.
@@ -62,7 +66,9 @@ struct ClusterView: Sendable, Equatable {
             group: id, owner: group["owner"] as? String ?? "", role: group["role"] as? String ?? "",
             leader: unsigned(group["leader"]), term: unsigned(group["term"]) ?? 0,
             commitIndex: unsigned(group["commit_index"]) ?? 0,
-            voters: (group["voters"] as? [Any] ?? []).compactMap(unsigned), followerLag: lag)
+            voters: (group["voters"] as? [Any] ?? []).compactMap(unsigned), followerLag: lag,
+            learners: (group["learners"] as? [Any] ?? []).compactMap(unsigned),
+            target: (group["target"] as? [Any])?.compactMap(unsigned))
     }
 
     private static func unsigned(_ value: Any?) -> UInt64? {

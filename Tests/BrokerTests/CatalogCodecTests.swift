@@ -23,6 +23,7 @@ import Testing
         .deleteSubscription(topic: "orders", name: "s"),
         .reassignPartition(ReassignPartition(
             destinationType: .queue, name: "jobs", partition: PartitionID(.max), replicas: [NodeID(4), NodeID(.max)])),
+        .reassignMeta(voters: [NodeID(4), NodeID(.max), NodeID(1)]),
     ]
 
     @Test(arguments: commands) func commandRoundTrips(_ command: CatalogCommand) throws {

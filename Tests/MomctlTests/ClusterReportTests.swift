@@ -32,6 +32,12 @@ struct ClusterReportTests {
         let minimal = try ClusterView.parse(Array(#"{"nodes":[],"groups":[{"group":"g","leader":null}]}"#.utf8))
         #expect(minimal.groups == [ClusterView.Group(group: "g", owner: "", role: "", leader: nil, term: 0, commitIndex: 0, voters: [], followerLag: [:])])
         #expect(throws: ClusterView.Malformed.self) { try ClusterView.parse(Array("[]".utf8)) }
+        let moving = try ClusterView.parse(Array(#"{"nodes":[],"groups":[{"group":0,"voters":[3,1,2],"learners":[4,5],"target":[1,2,4]}]}"#.utf8))
+        #expect(moving.groups[0].learners == [4, 5] && moving.groups[0].target == [1, 2, 4])
+        #expect(ClusterReport.votersCell(moving.groups[0]) == "3,1,2→1,2,4")
+        var settled = moving.groups[0]
+        settled.target = [2, 1, 3]
+        #expect(ClusterReport.votersCell(settled) == "3,1,2", "a target equal to the voters as a set is not shown")
         #expect(throws: ClusterView.Malformed.self) { try ClusterView.parse(Array(#"{"nodes":[]}"#.utf8)) }
     }
 

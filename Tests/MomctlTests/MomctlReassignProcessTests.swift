@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// `momctl topic|queue reassign` and `momctl node drain` against a real (standalone) momd: the
+/// `momctl topic|queue reassign`, `momctl node drain` and `momctl cluster meta-reassign` against a real (standalone) momd: the
 /// wiring from arguments to the REST route and back. Moves between real nodes are tested in
 /// IntegrationTests (ClusterMembershipTests).
 @Suite("momctl reassign and drain against a real momd", .serialized)
@@ -31,6 +31,18 @@ struct MomctlReassignProcessTests {
             #expect(drain.status != 0 && drain.error.contains("no live node can take node 1's place"), "\(drain.error)")
             let idle = try await broker.momctl(["node", "drain", "7"])
             #expect(idle.status == 0 && idle.output.contains("node 7 holds no partition replicas"), "\(idle.output) \(idle.error)")
+
+            // __meta's voters: the standalone broker is its only possible voter.
+            let meta = try await broker.momctl(["cluster", "meta-reassign", "--replicas", "1"])
+            #expect(meta.status == 0 && meta.output.contains("moving __meta's voters from 1 to 1"), "\(meta.output) \(meta.error)")
+            let absent = try await broker.momctl(["cluster", "meta-reassign", "--replicas", "1,9"])
+            #expect(absent.status == 1 && absent.error.contains("node 9 is not a live registered node"), "\(absent.error)")
+            let twice = try await broker.momctl(["cluster", "meta-reassign", "--replicas", "1,1"])
+            #expect(twice.status == 1 && twice.error.contains("twice"), "\(twice.error)")
+            let usage = try await broker.momctl(["cluster", "meta-reassign"])
+            #expect(usage.status == 2, "\(usage.error)")
+            let view = try await broker.momctl(["cluster", "status", "--output", "json"])
+            #expect(view.status == 0, "\(view.error)")
         }
     }
 }

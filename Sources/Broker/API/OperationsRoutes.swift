@@ -62,6 +62,14 @@ extension BrokerAPI {
             // Non-voting members: nodes catching up during a reassignment, `__meta` followers.
             writer.key("learners")
             writer.unsignedArray(status.learners.map(\.rawValue))
+            // Where the voters are going (a partition's catalog replicas; `__meta`'s target
+            // voters, or its formation set if none was ever set): equal to `voters` when settled.
+            let target = status.group == MetaStateMachine.group
+                ? catalog.metaVoters ?? node.config.metaReplicas : catalog.group(status.group)?.replicas
+            if let target {
+                writer.key("target")
+                writer.unsignedArray(target.map(\.rawValue))
+            }
             writer.key("follower_lag")
             writer.beginObject()
             for peer in status.followerLag.keys.sorted() { writer.key("\(peer.rawValue)"); writer.unsigned(status.followerLag[peer]!) }

@@ -1,4 +1,5 @@
 import Auth
+import Coordination
 import HTTPServer
 import MOMCore
 import Replication
@@ -15,6 +16,46 @@ extension BrokerAPI {
         router.add(.post, "/v1/queues/{q}/partitions/{p}/reassign", action: .manageQueues, gate: gate) { request, responder in
             self.reassign(.queue, name: request.pathParameter("q") ?? "", request, responder)
         }
+        router.add(.post, "/v1/cluster/meta/reassign", action: .manageCluster, gate: gate) { request, responder in
+            self.reassignMeta(request, responder)
+        }
+    }
+
+    /// `POST /v1/cluster/meta/reassign` with `{"replicas":[1,2,4]}`: `__meta`'s target voters.
+    /// The `__meta` leader promotes each caught-up learner, then removes each leaver (handing
+    /// leadership over first if it leaves itself).
+    private func reassignMeta(_ request: HTTPRequest, _ responder: HTTPResponder) {
+        guard metaLeaderOrForward(request, responder) != nil else { return }
+        do {
+            let voters = try Self.liveReplicaList(request, live: node.peers.live, limits: limits)
+            let command = CatalogCommand.reassignMeta(voters: voters)
+            try node.meta.current.validate(command)
+            let previous = node.host.status(of: MetaStateMachine.group)?.voters ?? []
+            proposeCatalog(command, request: request, responder: responder) { _ in
+                var writer = JSONWriter()
+                writer.beginObject()
+                writer.field("group", MetaStateMachine.group.rawValue)
+                writer.key("replicas")
+                writer.unsignedArray(voters.map(\.rawValue))
+                writer.key("previous_replicas")
+                writer.unsignedArray(previous.map(\.rawValue))
+                writer.endObject()
+                return .json(.accepted, bytes: writer.bytes)
+            }
+        } catch let error as ModelError {
+            responder.send(error: error.httpError)
+        } catch {
+            responder.send(error: error)
+        }
+    }
+
+    /// The body's `replicas`, each a live registered node.
+    static func liveReplicaList(_ request: HTTPRequest, live: [NodeID: NodeRegistration], limits: Limits) throws -> [NodeID] {
+        let replicas = try replicaList(try RequestJSON.object(request, limits: limits))
+        if let unknown = replicas.first(where: { live[$0] == nil }) {
+            throw HTTPError.badRequest("node \(unknown.rawValue) is not a live registered node (live: \(live.keys.sorted().map(\.rawValue))); start it first")
+        }
+        return replicas
     }
 
     private func reassign(_ type: DestinationType, name: String, _ request: HTTPRequest, _ responder: HTTPResponder) {
@@ -23,11 +64,7 @@ extension BrokerAPI {
             guard let partition = request.pathParameter("p").flatMap(UInt32.init) else {
                 throw HTTPError.badRequest("the partition must be a number, not '\(ResourceName.printable(request.pathParameter("p") ?? ""))'")
             }
-            let replicas = try Self.replicaList(try RequestJSON.object(request, limits: limits))
-            let live = node.peers.live
-            if let unknown = replicas.first(where: { live[$0] == nil }) {
-                throw HTTPError.badRequest("node \(unknown.rawValue) is not a live registered node (live: \(live.keys.sorted().map(\.rawValue))); start it first")
-            }
+            let replicas = try Self.liveReplicaList(request, live: node.peers.live, limits: limits)
             let command = CatalogCommand.reassignPartition(ReassignPartition(
                 destinationType: type, name: name, partition: PartitionID(partition), replicas: replicas))
             let catalog = node.meta.current

@@ -21,6 +21,15 @@ extension Catalog {
         try Self.validateReplicaSet(reassign.replicas, replicationFactor: replicationFactor, of: what)
     }
 
+    /// `__meta`'s voters: 1 to `groupMembersMax` distinct, non-zero node IDs. An even count is
+    /// allowed (it tolerates no more failures than one node fewer, so the docs recommend odd).
+    func validateMetaVoters(_ voters: [NodeID]) throws(ModelError) {
+        guard (1...limits.groupMembersMax).contains(voters.count) else {
+            throw .badRequest("__meta needs 1 to \(limits.groupMembersMax) voters, not \(voters.count)")
+        }
+        try Self.validateReplicaSet(voters, replicationFactor: voters.count, of: "__meta")
+    }
+
     /// A replica set: exactly `replicationFactor` distinct, non-zero node IDs.
     static func validateReplicaSet(_ replicas: [NodeID], replicationFactor: Int, of what: String) throws(ModelError) {
         guard replicas.count == replicationFactor else {

@@ -23,6 +23,10 @@ struct Catalog: Equatable, Sendable {
     private(set) var nextSubscriptionID: UInt64 = 1
     /// Bindings over all exchanges, kept so the catalog-wide bound is O(1) to check.
     private(set) var bindingCount = 0
+    /// The voters `__meta` should have, once an operator set them (`reassignMeta`); nil means
+    /// the voters it was formed with (`--meta-replicas`). Held here so a new `__meta` leader
+    /// resumes a change its predecessor did not finish.
+    private(set) var metaVoters: [NodeID]?
 
     init(limits: Limits = .standard) { self.limits = limits }
 
@@ -31,7 +35,7 @@ struct Catalog: Equatable, Sendable {
             && a.exchangesByName == b.exchangesByName && a.bindingsByExchange == b.bindingsByExchange
             && a.subscriptionsByTopic == b.subscriptionsByTopic && a.groupsByID == b.groupsByID
             && a.nextGroupID == b.nextGroupID && a.nextBindingID == b.nextBindingID
-            && a.nextSubscriptionID == b.nextSubscriptionID
+            && a.nextSubscriptionID == b.nextSubscriptionID && a.metaVoters == b.metaVoters
     }
 
     // MARK: Queries (sorted, so every node lists the same thing in the same order)
@@ -96,6 +100,7 @@ struct Catalog: Equatable, Sendable {
         case .createSubscription(let create): try validateCreateSubscription(create)
         case .deleteSubscription(let topic, let name): try validateDeleteSubscription(topic: topic, name: name)
         case .reassignPartition(let reassign): try validateReassignPartition(reassign)
+        case .reassignMeta(let voters): try validateMetaVoters(voters)
         }
     }
 
@@ -125,6 +130,9 @@ struct Catalog: Equatable, Sendable {
             return outcome
         case .createSubscription(let create): return insertSubscription(create)
         case .reassignPartition(let reassign): return reassignPartition(reassign)
+        case .reassignMeta(let voters):
+            metaVoters = voters
+            return CatalogOutcome()
         case .deleteSubscription(let topic, let name):
             var outcome = CatalogOutcome()
             if let removed = subscriptionsByTopic[topic]?.removeValue(forKey: name) {
@@ -286,9 +294,10 @@ extension Catalog {
     init(
         limits: Limits, topics: [TopicConfig], queues: [QueueConfig], exchanges: [ExchangeConfig],
         bindings: [Binding], subscriptions: [SubscriptionConfig],
-        nextGroupID: GroupID, nextBindingID: BindingID, nextSubscriptionID: UInt64
+        nextGroupID: GroupID, nextBindingID: BindingID, nextSubscriptionID: UInt64, metaVoters: [NodeID]? = nil
     ) {
         self.limits = limits
+        self.metaVoters = metaVoters
         for topic in topics {
             topicsByName[topic.name] = topic
             index(topic.partitions, owner: topic.name, type: .topic)

@@ -16,6 +16,9 @@ enum CatalogCommand: Hashable, Sendable {
     case createSubscription(CreateSubscription)
     case deleteSubscription(topic: String, name: String)
     case reassignPartition(ReassignPartition)
+    /// `POST /v1/cluster/meta/reassign`: `__meta`'s target voters. The `__meta` leader moves
+    /// its configuration there one single-server change at a time, like a partition's.
+    case reassignMeta(voters: [NodeID])
 }
 
 /// `POST /v1/{topics|queues}/{name}/partitions/{p}/reassign`: the partition's new target

@@ -9,7 +9,7 @@ extension CatalogCommand {
 
     private enum Kind: UInt8 {
         case createTopic = 1, deleteTopic, createQueue, deleteQueue, createExchange, deleteExchange
-        case addBinding, removeBinding, createSubscription, deleteSubscription, reassignPartition
+        case addBinding, removeBinding, createSubscription, deleteSubscription, reassignPartition, reassignMeta
     }
 
     /// The `__meta` entry bytes for this command.
@@ -74,6 +74,9 @@ extension CatalogCommand {
             writer.write(string: command.name)
             writer.write(varint: UInt64(command.partition.rawValue))
             writer.write(replicaLists: [command.replicas])
+        case .reassignMeta(let voters):
+            writer.write(Kind.reassignMeta.rawValue)
+            writer.write(nodes: voters)
         }
         return writer.bytes
     }
@@ -152,6 +155,8 @@ extension CatalogCommand {
             guard lists.count == 1 else { throw DecodeError.invalid("reassignment with \(lists.count) replica lists") }
             return .reassignPartition(ReassignPartition(
                 destinationType: type, name: name, partition: PartitionID(UInt32(partition)), replicas: lists[0]))
+        case .reassignMeta:
+            return .reassignMeta(voters: try reader.readNodes(limit: limits.groupMembersMax))
         }
     }
 }
@@ -169,6 +174,12 @@ extension BinaryWriter {
         } else {
             write(UInt8(0))
         }
+    }
+
+    /// A count-prefixed node list (`__meta`'s voters, which may outnumber a replication factor).
+    mutating func write(nodes: [NodeID]) {
+        write(count: nodes.count)
+        for node in nodes { write(varint: node.rawValue) }
     }
 
     mutating func write(replicaLists: [[NodeID]]) {
@@ -193,6 +204,13 @@ extension BinaryReader {
         let raw = try readByte()
         guard let value = E(rawValue: raw) else { throw DecodeError.invalid("\(E.self) \(raw)") }
         return value
+    }
+
+    mutating func readNodes(limit: Int) throws -> [NodeID] {
+        let count = try readCount(limit: limit)
+        var nodes: [NodeID] = []
+        for _ in 0..<count { nodes.append(NodeID(try readVarint())) }
+        return nodes
     }
 
     mutating func readReplicaLists(limits: Limits) throws -> [[NodeID]] {

@@ -1,11 +1,13 @@
 import MOMCore
 
 /// The whole catalog as bytes, for `__meta` Raft snapshots (log compaction) and for nodes that
-/// join late. Layout: `version u8 (=2; 2 added each placement's initial replicas) | next group | next binding | next subscription |
-/// topics | queues | exchanges | bindings | subscriptions`, each list count-prefixed and sorted,
+/// join late. Layout: `version u8 (=3) | next group | next binding | next subscription |
+/// topics | queues | exchanges | bindings | subscriptions | meta voters`, each list count-prefixed and sorted,
 /// so equal catalogs encode to equal bytes. The group index is rebuilt, not stored.
+/// Version 2 added each placement's initial replicas; 3 the `__meta` target voters (a byte 0/1,
+/// then the list). A version 2 snapshot still decodes, with no target.
 enum CatalogSnapshot {
-    static let formatVersion: UInt8 = 2
+    static let formatVersion: UInt8 = 3
 
     static func encode(_ catalog: Catalog) -> [UInt8] {
         var writer = BinaryWriter(capacity: 4096)
@@ -34,6 +36,12 @@ enum CatalogSnapshot {
             writer.write(optionalString: queue.deadLetterSource)
         }
         encodeRouting(catalog, into: &writer)
+        if let voters = catalog.metaVoters {
+            writer.write(UInt8(1))
+            writer.write(nodes: voters)
+        } else {
+            writer.write(UInt8(0))
+        }
         return writer.bytes
     }
 
@@ -71,7 +79,7 @@ enum CatalogSnapshot {
         try bytes.withUnsafeBytes { raw in
             var reader = BinaryReader(raw)
             let version = try reader.readByte()
-            guard version == formatVersion else { throw DecodeError.invalid("catalog snapshot version \(version)") }
+            guard version == formatVersion || version == 2 else { throw DecodeError.invalid("catalog snapshot version \(version)") }
             let nextGroupID = GroupID(try reader.readVarint())
             let nextBindingID = BindingID(try reader.readVarint())
             let nextSubscriptionID = try reader.readVarint()
@@ -80,6 +88,7 @@ enum CatalogSnapshot {
             let exchanges = try decodeExchanges(from: &reader, limits: limits)
             let bindings = try decodeBindings(from: &reader, limits: limits)
             let subscriptions = try decodeSubscriptions(from: &reader, limits: limits)
+            let metaVoters = version == 2 ? nil : try decodeMetaVoters(from: &reader, limits: limits)
             guard reader.isAtEnd else { throw DecodeError.invalid("\(reader.remaining) trailing bytes after snapshot") }
             try checkConsistency(
                 topics: topics, queues: queues, exchanges: exchanges, bindings: bindings, subscriptions: subscriptions,
@@ -87,7 +96,15 @@ enum CatalogSnapshot {
             return Catalog(
                 limits: limits, topics: topics, queues: queues, exchanges: exchanges, bindings: bindings,
                 subscriptions: subscriptions, nextGroupID: nextGroupID, nextBindingID: nextBindingID,
-                nextSubscriptionID: nextSubscriptionID)
+                nextSubscriptionID: nextSubscriptionID, metaVoters: metaVoters)
+        }
+    }
+
+    private static func decodeMetaVoters(from reader: inout BinaryReader, limits: Limits) throws -> [NodeID]? {
+        switch try reader.readByte() {
+        case 0: return nil
+        case 1: return try reader.readNodes(limit: limits.groupMembersMax)
+        case let flag: throw DecodeError.invalid("meta voters flag \(flag)")
         }
     }
 

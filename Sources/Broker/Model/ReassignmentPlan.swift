@@ -23,13 +23,17 @@ enum ReassignmentPlan {
     static let caughtUpLag: UInt64 = 64
 
     /// The next step, or nil when the configuration is the target (no learners left).
-    /// `lag` is the leader's per-member lag behind its last index.
+    /// `lag` is the leader's per-member lag behind its last index. `keepingOtherLearners` is
+    /// for `__meta`, whose learners are every live broker outside its voters: only the voter
+    /// set moves to the target, and a voter that leaves is removed (the `__meta` leader adds
+    /// it back as a learner while it stays live, `MembershipReconciler`).
     static func nextStep(
-        leader: NodeID, voters: Set<NodeID>, learners: Set<NodeID>, lag: [NodeID: UInt64], target: [NodeID]
+        leader: NodeID, voters: Set<NodeID>, learners: Set<NodeID>, lag: [NodeID: UInt64], target: [NodeID],
+        keepingOtherLearners: Bool = false
     ) -> ReassignmentStep? {
         let wanted = Set(target)
         // A learner nobody wants any more (the target changed while it caught up).
-        if let stray = learners.subtracting(wanted).min() { return .remove(stray) }
+        if !keepingOtherLearners, let stray = learners.subtracting(wanted).min() { return .remove(stray) }
         if let missing = target.first(where: { !voters.contains($0) && !learners.contains($0) }) {
             return .addLearner(missing)
         }

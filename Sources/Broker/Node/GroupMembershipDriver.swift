@@ -4,7 +4,8 @@ import Raft
 import Replication
 
 /// Runs on every node, every second. For each group this node leads it (1) takes the next step
-/// of a partition reassignment (`ReassignmentPlan`) toward the catalog's target, and (2) records
+/// of a partition reassignment (`ReassignmentPlan`) toward the catalog's target (for `__meta`,
+/// the catalog's `metaVoters` once an operator set them), and (2) records
 /// the configuration in force in ZooKeeper's `groups/<id>`. For each replica this node hosts
 /// but the catalog moved elsewhere, it stops the replica once ZooKeeper shows the leader removed
 /// it. The catalog holds the target, Raft the truth: a leader that crashes midway is replaced by
@@ -43,20 +44,22 @@ final class GroupMembershipDriver: @unchecked Sendable {
         reported = reported.filter { led.contains($0.key) }
         for status in statuses {
             if status.role == .leader {
-                if status.group != MetaStateMachine.group, let assignment = catalog.group(status.group) {
+                if status.group == MetaStateMachine.group {
+                    if let voters = catalog.metaVoters { await step(status, toward: voters, keepingOtherLearners: true) }
+                } else if let assignment = catalog.group(status.group) {
                     await step(status, toward: assignment.replicas)
                 }
-                await report(status, preferredOrder: catalog.group(status.group)?.replicas ?? node.config.metaReplicas)
+                await report(status, preferredOrder: catalog.group(status.group)?.replicas ?? catalog.metaVoters ?? node.config.metaReplicas)
             } else if let assignment = catalog.group(status.group), !assignment.replicas.contains(node.config.nodeID) {
                 await stopIfRemoved(status.group)
             }
         }
     }
 
-    private func step(_ status: GroupStatus, toward target: [NodeID]) async {
+    private func step(_ status: GroupStatus, toward target: [NodeID], keepingOtherLearners: Bool = false) async {
         guard let next = ReassignmentPlan.nextStep(
             leader: node.config.nodeID, voters: Set(status.voters), learners: Set(status.learners),
-            lag: status.followerLag, target: target)
+            lag: status.followerLag, target: target, keepingOtherLearners: keepingOtherLearners)
         else { return }
         let change: ConfigChange
         switch next {

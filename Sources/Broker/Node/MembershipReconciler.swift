@@ -8,7 +8,8 @@ import Replication
 /// on each group's leader keeps the record equal to its Raft configuration
 /// (`GroupMembershipDriver`). It also makes every live node outside `--meta-replicas` a
 /// `__meta` learner, so a node added to a running cluster learns the catalog (KRaft's brokers
-/// follow the metadata log the same way, without voting). Writes are create-only, so two
+/// follow the metadata log the same way, without voting), and removes a learner whose node has
+/// been gone from the live set for 30 s (`LearnerExpiry`). Writes are create-only, so two
 /// leaders of different terms can never overwrite each other blindly, and whoever leads
 /// `__meta` next repeats what a crash interrupted.
 ///
@@ -17,21 +18,48 @@ final class MembershipReconciler: @unchecked Sendable {
     private let node: BrokerNode
     private var task: Task<Void, Never>?
     let intervalMilliseconds: UInt64
+    /// Touched by the reconciler task only.
+    private var expiry: LearnerExpiry
+    private let clock = ContinuousClock()
+    private let started: ContinuousClock.Instant
 
-    init(node: BrokerNode, intervalMilliseconds: UInt64 = 2_000) {
+    init(node: BrokerNode, intervalMilliseconds: UInt64 = 2_000, learnerGraceMilliseconds: UInt64 = LearnerExpiry.defaultGraceMilliseconds) {
         self.node = node
         self.intervalMilliseconds = intervalMilliseconds
+        self.expiry = LearnerExpiry(graceMilliseconds: learnerGraceMilliseconds)
+        self.started = clock.now
     }
 
     func start() {
-        task = Task { [node, intervalMilliseconds] in
+        task = Task { [self] in
             while !Task.isCancelled {
                 if node.host.status(of: MetaStateMachine.group)?.role == .leader {
                     await Self.reconcile(node)
+                    await expireLearner()
+                } else {
+                    expiry.reset()
                 }
                 try? await Task.sleep(nanoseconds: intervalMilliseconds * 1_000_000)
             }
         }
+    }
+
+    /// Removes one `__meta` learner whose node has been gone for the grace period. The live
+    /// set is only trusted while the ZooKeeper session is fresh: a partitioned leader must not
+    /// take everyone for gone.
+    private func expireLearner() async {
+        guard !node.coordinator.isStale, let status = node.host.status(of: MetaStateMachine.group), status.role == .leader else {
+            expiry.reset()
+            return
+        }
+        let elapsed = started.duration(to: clock.now).components
+        let now = UInt64(elapsed.seconds) * 1_000 + UInt64(elapsed.attoseconds / 1_000_000_000_000_000)
+        guard let gone = expiry.observe(
+            learners: Set(status.learners), live: Set(node.peers.live.keys),
+            targetVoters: Set(node.meta.current.metaVoters ?? []), nowMilliseconds: now)
+        else { return }
+        let result = await GroupMembershipDriver.apply(.removeNode(gone), to: MetaStateMachine.group, on: node.host)
+        Log.info("a node gone from the live set leaves __meta", [("node", "\(gone.rawValue)"), ("outcome", "\(result)")])
     }
 
     func stop() { task?.cancel() }

@@ -168,9 +168,11 @@ enum PartitionReader {
 
 /// Topic administration and leader discovery through the REST API.
 enum Admin {
-    static func createTopic(_ name: String, partitions: Int, via node: ClusterNode, timeoutMilliseconds: Int = 20_000) async throws {
+    static func createTopic(
+        _ name: String, partitions: Int, replicationFactor: Int = 3, via node: ClusterNode, timeoutMilliseconds: Int = 20_000
+    ) async throws {
         let body = JSONValue.object([
-            ("name", .string(name)), ("partitions", .integer(Int64(partitions))), ("replication_factor", .integer(3)),
+            ("name", .string(name)), ("partitions", .integer(Int64(partitions))), ("replication_factor", .integer(Int64(replicationFactor))),
         ])
         let deadline = ContinuousClock.now + .milliseconds(timeoutMilliseconds)
         var last = ""

@@ -32,21 +32,28 @@ extension BrokerAPI {
             try node.meta.current.validate(command)
             let previous = node.host.status(of: MetaStateMachine.group)?.voters ?? []
             proposeCatalog(command, request: request, responder: responder) { _ in
-                var writer = JSONWriter()
-                writer.beginObject()
-                writer.field("group", MetaStateMachine.group.rawValue)
-                writer.key("replicas")
-                writer.unsignedArray(voters.map(\.rawValue))
-                writer.key("previous_replicas")
-                writer.unsignedArray(previous.map(\.rawValue))
-                writer.endObject()
-                return .json(.accepted, bytes: writer.bytes)
+                Self.accepted(replicas: voters, previous: previous) { $0.field("group", MetaStateMachine.group.rawValue) }
             }
-        } catch let error as ModelError {
-            responder.send(error: error.httpError)
         } catch {
-            responder.send(error: error)
+            sendReassignError(error, responder)
         }
+    }
+
+    /// 202 with the target and the previous replica sets, after `describe` names what moves.
+    static func accepted(replicas: [NodeID], previous: [NodeID], describe: (inout JSONWriter) -> Void) -> HTTPResponse {
+        var writer = JSONWriter()
+        writer.beginObject()
+        describe(&writer)
+        writer.key("replicas")
+        writer.unsignedArray(replicas.map(\.rawValue))
+        writer.key("previous_replicas")
+        writer.unsignedArray(previous.map(\.rawValue))
+        writer.endObject()
+        return .json(.accepted, bytes: writer.bytes)
+    }
+
+    private func sendReassignError(_ error: Error, _ responder: HTTPResponder) {
+        if let error = error as? ModelError { responder.send(error: error.httpError) } else { responder.send(error: error) }
     }
 
     /// The body's `replicas`, each a live registered node.
@@ -71,22 +78,14 @@ extension BrokerAPI {
             try catalog.validate(command)
             let previous = Self.placement(in: catalog, type, name, partition)?.replicas ?? []
             proposeCatalog(command, request: request, responder: responder) { outcome in
-                var writer = JSONWriter()
-                writer.beginObject()
-                writer.field(type.name, name)
-                writer.field("partition", UInt64(partition))
-                if let assignment = outcome.reassignedGroups.first { writer.field("group", assignment.group.rawValue) }
-                writer.key("replicas")
-                writer.unsignedArray(replicas.map(\.rawValue))
-                writer.key("previous_replicas")
-                writer.unsignedArray(previous.map(\.rawValue))
-                writer.endObject()
-                return .json(.accepted, bytes: writer.bytes)
+                Self.accepted(replicas: replicas, previous: previous) { writer in
+                    writer.field(type.name, name)
+                    writer.field("partition", UInt64(partition))
+                    if let assignment = outcome.reassignedGroups.first { writer.field("group", assignment.group.rawValue) }
+                }
             }
-        } catch let error as ModelError {
-            responder.send(error: error.httpError)
         } catch {
-            responder.send(error: error)
+            sendReassignError(error, responder)
         }
     }
 

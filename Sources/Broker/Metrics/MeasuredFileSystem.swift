@@ -43,14 +43,7 @@ final class MeasuredFile: StorageFile {
         self.clock = clock
     }
 
-    func dataSync() throws(Errno) {
-        let start = clock.monotonicNanoseconds()
-        defer {
-            let end = clock.monotonicNanoseconds()
-            histogram.observe(nanoseconds: end >= start ? end - start : 0)
-        }
-        try inner.dataSync()
-    }
+    func dataSync() throws(Errno) { try histogram.time(clock) { () throws(Errno) in try inner.dataSync() } }
 
     func read(fromAbsoluteOffset offset: UInt64, into buffer: UnsafeMutableRawBufferPointer) throws(Errno) -> Int {
         try inner.read(fromAbsoluteOffset: offset, into: buffer)
@@ -78,14 +71,19 @@ final class MeasuredFileSystemSync: FileSystemSync, @unchecked Sendable {
         self.clock = clock
     }
 
-    func sync() throws(Errno) {
+    func sync() throws(Errno) { try histogram.time(clock) { () throws(Errno) in try inner.sync() } }
+
+    func covers(_ path: String) -> Bool { inner.covers(path) }
+}
+
+extension LatencyHistogram {
+    /// Runs `body` and records how long it took, whether it returns or throws.
+    func time(_ clock: any Clock, _ body: () throws(Errno) -> Void) throws(Errno) {
         let start = clock.monotonicNanoseconds()
         defer {
             let end = clock.monotonicNanoseconds()
-            histogram.observe(nanoseconds: end >= start ? end - start : 0)
+            observe(nanoseconds: end >= start ? end - start : 0)
         }
-        try inner.sync()
+        try body()
     }
-
-    func covers(_ path: String) -> Bool { inner.covers(path) }
 }

@@ -33,6 +33,8 @@ final class ZooKeeperSession: Sendable {
     private let lifecycle = DispatchQueue(label: "mom.zookeeper.lifecycle")
     let connectString: String
     let sessionTimeoutMilliseconds: Int32
+    /// The shortest interval between routine re-resolutions of the server list's host names.
+    static let resolutionDelayMilliseconds: Int32 = 60_000
     let retryDelayMilliseconds: UInt64
 
     init(connectString: String, sessionTimeoutMilliseconds: Int32, retryDelayMilliseconds: UInt64) {
@@ -80,6 +82,10 @@ final class ZooKeeperSession: Sendable {
             context.release()
             return false
         }
+        // By default the client resolves the server list with getaddrinfo every time it polls
+        // its socket: a few percent of a core on an idle broker (docs/performance.md §10).
+        // Resolve routinely at most once a minute; a lost connection still re-resolves at once.
+        _ = zoo_set_servers_resolution_delay(handle, Self.resolutionDelayMilliseconds)
         let installed = state.withLock { state -> Bool in
             guard !state.closed, state.generation == generation else { return false }
             state.handle = ZooKeeperHandlePointer(raw: handle)

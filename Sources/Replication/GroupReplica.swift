@@ -16,6 +16,10 @@ final class GroupReplica {
     /// The membership change this node proposed and waits for (at most one: Raft allows one).
     var membershipChange: PendingMembershipChange?
 
+    /// Whether a pass must look at this group even without a Ready: proposals or a membership
+    /// change to expire or settle, long-polls to wake.
+    var hasPendingWork: Bool { proposals.count > 0 || commitWaiters.count > 0 || membershipChange != nil }
+
     init(id: GroupID, node: RawNode, log: any GroupLog, stateMachine: any GroupStateMachine) {
         self.id = id
         self.node = node

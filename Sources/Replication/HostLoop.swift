@@ -19,9 +19,8 @@ extension ReplicationHost {
                 for id in groups.keys.sorted() { groups[id]?.node.tick() }
                 nextTick = max(nextTick + tickNanoseconds, now + tickNanoseconds / 2)
             }
-            processReadies(nowNanoseconds: now)
+            moreWork = processReadies(nowNanoseconds: now)
             wakeLeaderWaiters(nowNanoseconds: clock.monotonicNanoseconds())
-            moreWork = groups.values.contains { $0.node.hasReady() }
             if stopping { shutDown() }
         }
     }

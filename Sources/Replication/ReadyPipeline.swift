@@ -5,7 +5,10 @@ import SystemIO
 /// persist → send the leader's appends → sync every dirty log together → send the rest →
 /// apply → advance, over every group with a Ready.
 extension ReplicationHost {
-    func processReadies(nowNanoseconds: UInt64) {
+    /// Returns whether a group it advanced has another Ready at once (only those can: nothing
+    /// else changed since their `hasReady` was asked).
+    @discardableResult
+    func processReadies(nowNanoseconds: UInt64) -> Bool {
         var readies: [(GroupReplica, Ready)] = []
         for id in groups.keys.sorted() {
             guard let group = groups[id] else { continue }
@@ -38,7 +41,10 @@ extension ReplicationHost {
             apply(ready, in: group)
             group.node.advance(ready)
         }
-        for group in groups.values {
+        // Only groups with proposals, waiters or a membership change have anything to expire,
+        // settle or wake: with 1,000 mostly idle groups, reading every group's status on every
+        // pass was the largest part of an idle node's CPU (docs/performance.md §10).
+        for group in groups.values where group.hasPendingWork {
             group.proposals.expire(nowNanoseconds: nowNanoseconds)
             settleMembershipChange(of: group, nowNanoseconds: nowNanoseconds)
             // Waiters read applied state next (long-polls, leader reads): wake them only once
@@ -48,6 +54,7 @@ extension ReplicationHost {
         }
         // A failed group was unpublished: publishing it again would advertise a group that is gone.
         for (group, _) in readies where !failed.contains(group.id) { publish(group.status()) }
+        return readies.contains { !failed.contains($0.0.id) && $0.0.node.hasReady() }
     }
 
     /// Whether a message may leave before this pass's fdatasync: only what a leader sends to

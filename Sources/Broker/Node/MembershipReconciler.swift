@@ -20,6 +20,10 @@ final class MembershipReconciler: @unchecked Sendable {
     let intervalMilliseconds: UInt64
     /// Touched by the reconciler task only.
     private var expiry: LearnerExpiry
+    /// Groups whose record this leader has seen or made: records are never removed, so they
+    /// are not read again on every pass (1,000 groups made 500 ZooKeeper reads a second).
+    /// Forgotten when this node stops leading `__meta`. Touched by the reconciler task only.
+    private var recorded: Set<GroupID> = []
     private let clock = ContinuousClock()
     private let started: ContinuousClock.Instant
 
@@ -34,10 +38,11 @@ final class MembershipReconciler: @unchecked Sendable {
         task = Task { [self] in
             while !Task.isCancelled {
                 if node.host.status(of: MetaStateMachine.group)?.role == .leader {
-                    await Self.reconcile(node)
+                    await Self.reconcile(node, recorded: &recorded)
                     await expireLearner()
                 } else {
                     expiry.reset()
+                    recorded = []
                 }
                 try? await Task.sleep(nanoseconds: intervalMilliseconds * 1_000_000)
             }
@@ -65,18 +70,25 @@ final class MembershipReconciler: @unchecked Sendable {
     func stop() { task?.cancel() }
 
     /// One pass: every missing record is created, then one live non-member joins `__meta`.
-    static func reconcile(_ node: BrokerNode) async {
+    static func reconcile(_ node: BrokerNode, recorded: inout Set<GroupID>) async {
         var wanted: [(GroupID, [NodeID])] = [(MetaStateMachine.group, node.config.metaReplicas)]
         for assignment in node.meta.current.groups { wanted.append((assignment.group, assignment.initialReplicas)) }
-        for (group, replicas) in wanted {
+        for (group, replicas) in wanted where !recorded.contains(group) {
             do {
                 try await ensure(group, replicas: replicas, coordinator: node.coordinator)
+                recorded.insert(group)
             } catch {
                 // Unavailable: the next pass retries.
                 return
             }
         }
         await addMetaLearner(node)
+    }
+
+    /// One pass without memory of earlier ones (tests).
+    static func reconcile(_ node: BrokerNode) async {
+        var recorded: Set<GroupID> = []
+        await reconcile(node, recorded: &recorded)
     }
 
     static func ensure(_ group: GroupID, replicas: [NodeID], coordinator: any Coordinator) async throws(CoordinationError) {

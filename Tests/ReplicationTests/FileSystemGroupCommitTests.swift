@@ -26,20 +26,7 @@ final class CountingFileSystemSync: FileSystemSync, @unchecked Sendable {
     let groups = [GroupID(1), GroupID(2), GroupID(3)]
 
     func startHost(_ fileSystem: SimulatedFileSystem, sync: CountingFileSystemSync) async throws -> ReplicationHost {
-        var settings = ReplicationHost.Settings()
-        settings.tickMilliseconds = 10
-        settings.syncWorkers = 0
-        settings.fileSystemSync = sync
-        let host = ReplicationHost(nodeID: node, link: LocalLinks().link(for: node), clock: SystemClock(), randomSeed: 1, settings: settings)
-        host.start()
-        for group in groups {
-            let log = try SegmentGroupLog(directory: "/data/g\(group.rawValue)", fileSystem: fileSystem, limits: .standard, clock: SystemClock())
-            let added = Outcome<Bool>()
-            host.addGroup(group, log: log, stateMachine: RecordingStateMachine(), bootstrap: Configuration(voters: [node])) { added.set((try? $0.get()) != nil) }
-            #expect(await added.wait() == true)
-            #expect(await eventually { host.status(of: group)?.role == .leader })
-        }
-        return host
+        try await startSingleNodeHost(node, groups: groups, fileSystem: fileSystem, fileSystemSync: sync)
     }
 
     /// Proposals to three groups in one loop pass are acked after one syncfs and no fdatasync

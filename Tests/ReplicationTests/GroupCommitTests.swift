@@ -148,21 +148,9 @@ final class LedgerStateMachine: GroupStateMachine, @unchecked Sendable {
     @Test func aFailedSyncFailsTheProposalInsteadOfAckingIt() async throws {
         let fileSystem = SimulatedFileSystem(seed: 11)
         let box = FileSystemBox(fileSystem)
-        var settings = ReplicationHost.Settings()
-        settings.tickMilliseconds = 10
-        settings.syncWorkers = 0
-        let node = NodeID(1)
-        let host = ReplicationHost(nodeID: node, link: LocalLinks().link(for: node), clock: SystemClock(), randomSeed: 1, settings: settings)
-        host.start()
-        defer { host.stop() }
         let groups = [GroupID(1), GroupID(2)]
-        for group in groups {
-            let log = try SegmentGroupLog(directory: "/data/g\(group.rawValue)", fileSystem: fileSystem, limits: .standard, clock: SystemClock())
-            let added = Outcome<Bool>()
-            host.addGroup(group, log: log, stateMachine: RecordingStateMachine(), bootstrap: Configuration(voters: [node])) { added.set((try? $0.get()) != nil) }
-            #expect(await added.wait() == true)
-            #expect(await eventually { host.status(of: group)?.role == .leader })
-        }
+        let host = try await startSingleNodeHost(NodeID(1), groups: groups, fileSystem: fileSystem)
+        defer { host.stop() }
         let first = Outcome<Result<ClosedRange<LogIndex>, ReplicationError>>()
         host.propose(groups[0], entries: [[1]]) { first.set($0) }
         #expect(try #require(await first.wait()).isSuccess)

@@ -33,3 +33,13 @@ extension ReplicationError {
         }
     }
 }
+
+extension HTTPResponder {
+    /// The answer to a route's failure: a model error with the status and code it chose,
+    /// anything else as `HTTPResponse(error:)` maps it.
+    @discardableResult
+    func send(routeError error: any Error) -> Bool {
+        if let error = error as? ModelError { return send(error: error.httpError) }
+        return send(error: error)
+    }
+}

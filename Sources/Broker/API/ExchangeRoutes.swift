@@ -43,10 +43,8 @@ extension BrokerAPI {
             proposeCatalog(command, request: request, responder: responder) { _ in
                 .json(.created, bytes: Self.exchangeJSON(ExchangeConfig(name: name, type: type)))
             }
-        } catch let error as ModelError {
-            responder.send(error: error.httpError)
         } catch {
-            responder.send(error: error)
+            responder.send(routeError: error)
         }
     }
 
@@ -87,10 +85,8 @@ extension BrokerAPI {
                 guard let binding = outcome.binding else { return HTTPResponse(error: HTTPError.internalError) }
                 return .json(.created, bytes: Self.bindingJSON(binding))
             }
-        } catch let error as ModelError {
-            responder.send(error: error.httpError)
         } catch {
-            responder.send(error: error)
+            responder.send(routeError: error)
         }
     }
 

@@ -35,7 +35,7 @@ extension BrokerAPI {
                 Self.accepted(replicas: voters, previous: previous) { $0.field("group", MetaStateMachine.group.rawValue) }
             }
         } catch {
-            sendReassignError(error, responder)
+            responder.send(routeError: error)
         }
     }
 
@@ -52,9 +52,6 @@ extension BrokerAPI {
         return .json(.accepted, bytes: writer.bytes)
     }
 
-    private func sendReassignError(_ error: Error, _ responder: HTTPResponder) {
-        if let error = error as? ModelError { responder.send(error: error.httpError) } else { responder.send(error: error) }
-    }
 
     /// The body's `replicas`, each a live registered node.
     static func liveReplicaList(_ request: HTTPRequest, live: [NodeID: NodeRegistration], limits: Limits) throws -> [NodeID] {
@@ -85,7 +82,7 @@ extension BrokerAPI {
                 }
             }
         } catch {
-            sendReassignError(error, responder)
+            responder.send(routeError: error)
         }
     }
 

@@ -68,10 +68,8 @@ extension BrokerAPI {
                 let share = Self.subrequest(.get, "/v1/topics/\(topicName)/partitions/\(partition)", from: request)
                 partitionBounds(topic, partition: partition, request: share, responder: gather.responder(for: partition))
             }
-        } catch let error as ModelError {
-            responder.send(error: error.httpError)
         } catch {
-            responder.send(error: error)
+            responder.send(routeError: error)
         }
     }
 

@@ -48,10 +48,8 @@ extension BrokerAPI {
                 }
             }
             proposeCatalog(command, request: request, responder: deferred) { _ in HTTPResponse(status: .created) }
-        } catch let error as ModelError {
-            responder.send(error: error.httpError)
         } catch {
-            responder.send(error: error)
+            responder.send(routeError: error)
         }
     }
 

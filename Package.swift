@@ -49,22 +49,24 @@ let package = Package(
             dependencies: ["MOMCore", "SystemIO", "SegmentLog", "Raft", "Simulation", "MOMClient", "HTTPServer", "HistoryChecker", "Fuzzing", "Broker"],
             path: "Benchmarks/mom-bench"),
 
+        // Shared by the test targets that start servers (not a product; nothing in Sources uses it).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "MOMCoreTests", dependencies: ["MOMCore"]),
         .testTarget(name: "SystemIOTests", dependencies: ["SystemIO"]),
         .testTarget(name: "SegmentLogTests", dependencies: ["SegmentLog", "SystemIO"]),
         .testTarget(name: "RaftTests", dependencies: ["Raft"], resources: [.copy("testdata")]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation", "Raft"]),
         .testTarget(name: "FuzzingTests", dependencies: ["Fuzzing"]),
-        .testTarget(name: "CoordinationTests", dependencies: ["Coordination"]),
+        .testTarget(name: "CoordinationTests", dependencies: ["Coordination", "TestSupport"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "SystemIO"]),
         .testTarget(name: "AuthTests", dependencies: ["Auth"]),
         .testTarget(name: "ReplicationTests", dependencies: ["Replication", "Raft", "SystemIO"]),
-        .testTarget(name: "IntegrationTests", dependencies: ["MOMCore", "SystemIO", "SegmentLog", "HTTPServer"]),
-        .testTarget(name: "BrokerTests", dependencies: ["Broker"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["MOMCore", "SystemIO", "SegmentLog", "HTTPServer", "TestSupport"]),
+        .testTarget(name: "BrokerTests", dependencies: ["Broker", "TestSupport"]),
         .testTarget(name: "TransportTests", dependencies: ["Transport", "SystemIO"]),
         .testTarget(name: "MOMClientTests", dependencies: ["MOMClient"]),
         .testTarget(name: "HistoryCheckerTests", dependencies: ["HistoryChecker"]),
-        .testTarget(name: "MomctlTests", dependencies: ["momctl", "MOMClient", "MOMCore"]),
+        .testTarget(name: "MomctlTests", dependencies: ["momctl", "MOMClient", "MOMCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -6,6 +6,7 @@ import Raft
 import Replication
 import SystemIO
 import Testing
+import TestSupport
 @testable import Broker
 
 /// Three nodes in one process with the real TCP transport and real HTTP servers (forwarding
@@ -26,7 +27,7 @@ final class InProcessCluster: @unchecked Sendable {
     static func start(size: Int = 3) async throws -> InProcessCluster {
         let cluster = InProcessCluster()
         let store = InMemoryCoordinationStore()
-        let ports = try freePorts(2 * size)
+        let ports = try TestPorts.take(2 * size)
         let replicas = (1...size).map(String.init).joined(separator: ",")
         for id in 1...size {
             let config = try NodeConfig.parse(arguments: [
@@ -89,27 +90,6 @@ final class InProcessCluster: @unchecked Sendable {
             member.pool.shutdown()
             await member.node.coordinator.close()
         }
-    }
-
-    /// Ports the kernel hands out on 127.0.0.1, all held open while collecting so none repeats.
-    static func freePorts(_ count: Int) throws -> [UInt16] {
-        var sockets: [Int32] = []
-        defer { sockets.forEach { close($0) } }
-        var ports: [UInt16] = []
-        for _ in 0..<count {
-            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            try #require(descriptor >= 0)
-            sockets.append(descriptor)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
-            let named = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
-            try #require(bound == 0 && named == 0)
-            ports.append(UInt16(bigEndian: address.sin_port))
-        }
-        return ports
     }
 }
 

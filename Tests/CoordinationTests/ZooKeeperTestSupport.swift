@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Synchronization
 import Testing
+import TestSupport
 @testable import Coordination
 import MOMCore
 
@@ -168,7 +169,7 @@ final class LocalZooKeeper: Sendable {
     static func start() async throws -> LocalZooKeeper {
         var template = Array((FileManager.default.temporaryDirectory.path + "/mom-zk-XXXXXX").utf8CString)
         let directory = try #require(template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }.map { String(cString: $0) })
-        let instance = LocalZooKeeper(port: try freePort(), directory: directory)
+        let instance = LocalZooKeeper(port: Int(try TestPorts.take(1)[0]), directory: directory)
         try await instance.start()
         return instance
     }
@@ -213,26 +214,5 @@ final class LocalZooKeeper: Sendable {
         }
         let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
         try #require(status == 0, "scripts/zookeeper \(arguments.joined(separator: " ")) failed: \(text)")
-    }
-
-    /// A port the kernel just handed out on 127.0.0.1 (bind port 0), released for ZooKeeper.
-    private static func freePort() throws -> Int {
-        let socketDescriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        try #require(socketDescriptor >= 0)
-        defer { close(socketDescriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socketDescriptor, $0, length) }
-        }
-        try #require(bound == 0)
-        let named = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socketDescriptor, $0, &length) }
-        }
-        try #require(named == 0)
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

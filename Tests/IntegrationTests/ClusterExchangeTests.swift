@@ -32,6 +32,20 @@ extension ClusterTests {
 
     static func json(_ text: String) -> JSONValue { try! JSONValue(parsing: text) }
 
+    /// Waits (bounded) until `node` answers 200 for `path`: the catalog reaches each node by
+    /// applying `__meta`, so what one node created another serves a moment later.
+    static func waitUntilVisible(_ path: String, on node: ClusterNode) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        var last = ""
+        while ContinuousClock.now < deadline {
+            let reply = try await retrying(.get, path, via: [node])
+            if reply.status == 200 { return }
+            last = "\(reply.status) \(reply.text)"
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw HarnessError("node \(node.id) did not serve \(path) within 10 s; last: \(last)")
+    }
+
     static func publishBody(sequence: Int, producerID: Int64, keys: [String]) -> JSONValue {
         .object([
             ("producer_id", .integer(producerID)), ("sequence", .integer(Int64(sequence))),
@@ -110,6 +124,8 @@ extension ClusterTests {
             // A subscription reads all 20 order copies, commits them, and shows no lag.
             #expect(try await Self.retrying(.post, "/v1/topics/orders/subscriptions", json: Self.json(#"{"name":"billing","start":"earliest"}"#), via: [cluster.node(3)]).status == 201)
             let path = "/v1/topics/orders/subscriptions/billing"
+            // Created through node 3; node 1 serves it once it has applied that `__meta` entry.
+            try await Self.waitUntilVisible(path, on: cluster.node(1))
             let first = try await Self.pollAll(path, count: 20, via: [cluster.node(1)])
             #expect(first.values.count == 20)
             let commit = JSONValue.object([("offsets", .array(first.nextOffsets.sorted { $0.key < $1.key }.map {

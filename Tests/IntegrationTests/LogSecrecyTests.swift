@@ -4,6 +4,7 @@ import Glibc
 import HTTPServer
 import SystemIO
 import Testing
+import TestSupport
 
 /// A real momd, started with a known secret and users with known passwords, is driven through
 /// logins, user and topic creation, produce, fetch and a series of auth failures. Its whole
@@ -114,7 +115,7 @@ import Testing
         let stored = Self.storedSecrets(in: database, name: "admin", role: "admin") + Self.storedSecrets(in: database, name: "alice", role: "producer")
         try #require(stored.count == 4, "expected a salt and a hash for each of the two users in \(usersDatabase); the users table layout changed?")
 
-        let ports = try FreePorts.take(2)
+        let ports = try TestPorts.take(2)
         let logPath = directory + "/momd.log"
         let child = try ChildProcess(executable: momd, arguments: [
             "--node-id", "1", "--data-dir", directory + "/data", "--http-listen", "127.0.0.1:\(ports[0])",

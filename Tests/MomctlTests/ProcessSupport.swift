@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import MOMClient
 import Testing
+import TestSupport
 
 /// What a finished momctl process printed and returned.
 struct ProcessResult {
@@ -82,7 +83,7 @@ final class StandaloneBroker: @unchecked Sendable {
         guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else { throw SpawnError("mkdtemp failed") }
         directory = String(cString: made)
         momctlPath = try Spawn.binary("momctl")
-        let ports = try Self.freePorts(2)
+        let ports = try TestPorts.take(2)
         httpPort = ports[0]
         raftPort = ports[1]
     }
@@ -130,24 +131,6 @@ final class StandaloneBroker: @unchecked Sendable {
             status: status ?? -1,
             output: (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? "",
             error: (try? String(contentsOfFile: errorPath, encoding: .utf8)) ?? "")
-    }
-
-    private static func freePorts(_ count: Int) throws -> [UInt16] {
-        var sockets: [Int32] = []
-        defer { sockets.forEach { close($0) } }
-        return try (0..<count).map { _ in
-            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard descriptor >= 0 else { throw SpawnError("socket: errno \(errno)") }
-            sockets.append(descriptor)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) } }
-            let named = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) } }
-            guard bound == 0, named == 0 else { throw SpawnError("bind: errno \(errno)") }
-            return UInt16(bigEndian: address.sin_port)
-        }
     }
 }
 

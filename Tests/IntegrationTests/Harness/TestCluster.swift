@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 /// Where the test ZooKeeper is: scripts/test starts one and sets MOM_TEST_ZOOKEEPER and
 /// MOM_REQUIRE_ZOOKEEPER=1. Without them the cluster tests are skipped, unless required.
@@ -91,7 +92,7 @@ final class TestCluster: @unchecked Sendable {
         self.tickMilliseconds = tickMilliseconds
         self.metaReplicas = metaReplicas
         zookeeperRoot = "/mom-it-" + String(UInt64.random(in: 0...UInt64.max), radix: 16)
-        let ports = try FreePorts.take(2 * size)
+        let ports = try TestPorts.take(2 * size)
         nodes = try (1...size).map { id in
             try ClusterNode(id: id, httpPort: ports[2 * (id - 1)], raftPort: ports[2 * (id - 1) + 1], directory: directory)
         }
@@ -204,33 +205,5 @@ final class TestCluster: @unchecked Sendable {
             throw HarnessError("mkdtemp failed: errno \(errno)")
         }
         return String(cString: made)
-    }
-}
-
-/// Ports the kernel just handed out on 127.0.0.1 (bind port 0), released for momd. All are
-/// held open together while collecting, so one call never returns the same port twice.
-enum FreePorts {
-    static func take(_ count: Int) throws -> [UInt16] {
-        var sockets: [Int32] = []
-        defer { sockets.forEach { close($0) } }
-        var ports: [UInt16] = []
-        for _ in 0..<count {
-            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard descriptor >= 0 else { throw HarnessError("socket: errno \(errno)") }
-            sockets.append(descriptor)
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let bound = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, length) }
-            }
-            let named = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
-            }
-            guard bound == 0, named == 0 else { throw HarnessError("bind/getsockname: errno \(errno)") }
-            ports.append(UInt16(bigEndian: address.sin_port))
-        }
-        return ports
     }
 }

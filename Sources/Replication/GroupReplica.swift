@@ -15,6 +15,11 @@ final class GroupReplica {
     var dirty = false
     /// The membership change this node proposed and waits for (at most one: Raft allows one).
     var membershipChange: PendingMembershipChange?
+    /// In the host's `touchedGroups` (the next pass asks this group for a Ready).
+    var touched = false
+    /// The last published status showed no follower lag (always so on a follower): a Ready
+    /// with nothing but messages then changes nothing the status shows.
+    var publishedWithoutLag = false
 
     /// Whether a pass must look at this group even without a Ready: proposals or a membership
     /// change to expire or settle, long-polls to wake.
@@ -27,8 +32,9 @@ final class GroupReplica {
         self.stateMachine = stateMachine
     }
 
-    var isLeader: Bool { node.status.softState.role == .leader }
-    var leader: NodeID? { node.status.softState.leader }
+    // `basicStatus`, not `status`: these run per proposal, and `status` copies the progress map.
+    var isLeader: Bool { node.basicStatus.role == .leader }
+    var leader: NodeID? { node.basicStatus.leader }
 
     func status() -> GroupStatus {
         let status = node.status

@@ -16,7 +16,8 @@ extension ReplicationHost {
             batch.removeAll(keepingCapacity: true)
             let now = clock.monotonicNanoseconds()
             if now >= nextTick {
-                for id in groups.keys.sorted() { groups[id]?.node.tick() }
+                for group in orderedGroups { group.node.tick() }
+                touchEveryGroup()
                 nextTick = max(nextTick + tickNanoseconds, now + tickNanoseconds / 2)
             }
             moreWork = processReadies(nowNanoseconds: now)
@@ -31,6 +32,7 @@ extension ReplicationHost {
             guard let group = groups[groupID] else { return }
             precondition(message.from == from || from == nodeID, "transport and message disagree on the sender")
             try? group.node.step(message)
+            touch(group)
         case let .propose(groupID, entries, deadline, completion):
             propose(groupID, entries, deadline: deadline, completion: completion)
         case let .waitForCommit(groupID, index, deadline, wake):
@@ -43,12 +45,16 @@ extension ReplicationHost {
             groups[groupID]?.proposals.failAll(.unknownGroup(groupID))
             groups[groupID]?.commitWaiters.failAll(.unknownGroup(groupID))
             if let group = groups[groupID] { failMembershipChange(of: group, .unknownGroup(groupID)) }
-            groups[groupID] = nil
+            removeGroupEntry(groupID)
             unpublish(groupID)
         case let .transferLeadership(groupID, peer):
-            groups[groupID]?.node.transferLeadership(to: peer)
+            guard let group = groups[groupID] else { return }
+            group.node.transferLeadership(to: peer)
+            touch(group)
         case let .campaign(groupID):
-            try? groups[groupID]?.node.campaign()
+            guard let group = groups[groupID] else { return }
+            try? group.node.campaign()
+            touch(group)
         case let .waitForLeader(groupID, deadline, wake):
             guard leaderWaiters.count < settings.commitWaitersMax else { return wake(nil) }
             leaderWaiters.append((groupID, deadline, wake))
@@ -63,6 +69,7 @@ extension ReplicationHost {
     ) {
         guard let group = groups[groupID] else { return completion(.failure(.unknownGroup(groupID))) }
         guard group.isLeader else { return completion(.failure(.notLeader(leader: group.leader))) }
+        touch(group)
         let first = group.node.status.lastIndex.next
         let term = group.node.status.hardState.term
         do {
@@ -98,12 +105,12 @@ extension ReplicationHost {
         config.heartbeatTicks = settings.heartbeatTicks
         let node = try RawNode(config: config, storage: log, random: SeededRandom(seed: random.next()))
         let replica = GroupReplica(id: id, node: node, log: log, stateMachine: stateMachine)
-        groups[id] = replica
+        insertGroup(replica)
         // A lone voter needs no election timeout; a brand-new group's preferred leader campaigns
         // at once, so a new partition serves within a round trip instead of a timeout.
         let voters = node.status.configuration.voters
         if voters == [nodeID] || (campaign && voters.contains(nodeID)) { try? node.campaign() }
-        publish(replica.status())
+        publishStatus(of: replica)
     }
 
     /// Wakes leader waiters whose group now has a leader, and those whose time ran out.

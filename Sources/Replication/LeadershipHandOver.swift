@@ -21,10 +21,12 @@ extension ReplicationHost {
 
     /// Loop thread: start a transfer in every led group that is not already transferring.
     func requestTransfers() {
-        for id in groups.keys.sorted() {
-            guard let group = groups[id], group.isLeader else { continue }
+        for group in orderedGroups where group.isLeader {
             guard group.node.status.leadTransferee == nil else { continue }
-            if let target = transferTarget(of: group) { group.node.transferLeadership(to: target) }
+            if let target = transferTarget(of: group) {
+                group.node.transferLeadership(to: target)
+                touch(group)
+            }
         }
     }
 }

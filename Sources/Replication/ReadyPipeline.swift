@@ -10,9 +10,8 @@ extension ReplicationHost {
     @discardableResult
     func processReadies(nowNanoseconds: UInt64) -> Bool {
         var readies: [(GroupReplica, Ready)] = []
-        for id in groups.keys.sorted() {
-            guard let group = groups[id] else { continue }
-            if group.node.hasReady() { readies.append((group, group.node.ready())) }
+        for group in takeTouchedGroups() where group.node.hasReady() {
+            readies.append((group, group.node.ready()))
         }
         var failed: Set<GroupID> = []
         for (group, ready) in readies {
@@ -44,7 +43,7 @@ extension ReplicationHost {
         // Only groups with proposals, waiters or a membership change have anything to expire,
         // settle or wake: with 1,000 mostly idle groups, reading every group's status on every
         // pass was the largest part of an idle node's CPU (docs/performance.md §10).
-        for group in groups.values where group.hasPendingWork {
+        for group in orderedGroups where group.hasPendingWork {
             group.proposals.expire(nowNanoseconds: nowNanoseconds)
             settleMembershipChange(of: group, nowNanoseconds: nowNanoseconds)
             // Waiters read applied state next (long-polls, leader reads): wake them only once
@@ -53,8 +52,32 @@ extension ReplicationHost {
             group.commitWaiters.update(commit: min(status.hardState.commit, status.applied), nowNanoseconds: nowNanoseconds)
         }
         // A failed group was unpublished: publishing it again would advertise a group that is gone.
-        for (group, _) in readies where !failed.contains(group.id) { publish(group.status()) }
-        return readies.contains { !failed.contains($0.0.id) && $0.0.node.hasReady() }
+        for (group, ready) in readies where !failed.contains(group.id) && Self.changesStatus(ready, of: group) {
+            publishStatus(of: group)
+        }
+        // Advancing a Ready can make the next one ready at once (a lone voter's durable append
+        // commits its entry): those groups are asked again in the next pass, which runs at once.
+        var moreWork = false
+        for (group, _) in readies where !failed.contains(group.id) && group.node.hasReady() {
+            touch(group)
+            moreWork = true
+        }
+        return moreWork
+    }
+
+    /// Whether publishing the group's status after `ready` could show anything new. A Ready of
+    /// messages alone (an idle group's heartbeats and their responses: most Readies of an idle
+    /// node) changes no role, term, commit, index or configuration; only a leader's follower lag
+    /// can move without them, and only while some follower lags.
+    static func changesStatus(_ ready: Ready, of group: GroupReplica) -> Bool {
+        ready.softState != nil || ready.hardState != nil || !ready.entries.isEmpty || ready.snapshot != nil
+            || !ready.committedEntries.isEmpty || !group.publishedWithoutLag
+    }
+
+    func publishStatus(of group: GroupReplica) {
+        let status = group.status()
+        publish(status)
+        group.publishedWithoutLag = status.followerLag.values.allSatisfy { $0 == 0 }
     }
 
     /// Whether a message may leave before this pass's fdatasync: only what a leader sends to
@@ -96,7 +119,7 @@ extension ReplicationHost {
         group.proposals.failAll(.storageFailed("\(error)"))
         group.commitWaiters.failAll(.storageFailed("\(error)"))
         failMembershipChange(of: group, .stopped)
-        groups[group.id] = nil
+        removeGroupEntry(group.id)
         unpublish(group.id)
     }
 

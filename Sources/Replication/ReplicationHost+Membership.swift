@@ -38,12 +38,16 @@ extension ReplicationHost {
         guard group.isLeader else { return completion(.failure(.notLeader(leader: group.leader))) }
         if case .removeNode(let node) = change, node == nodeID {
             let target = transferTarget(of: group)
-            if let target { group.node.transferLeadership(to: target) }
+            if let target {
+                group.node.transferLeadership(to: target)
+                touch(group)
+            }
             return completion(.failure(.handingOver(to: target)))
         }
         guard group.membershipChange == nil else { return completion(.failure(.changePending)) }
         do {
             try group.node.proposeConfigChange(change)
+            touch(group)
         } catch {
             return completion(.failure(Self.membershipError(error, group: group)))
         }

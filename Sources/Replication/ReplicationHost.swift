@@ -51,6 +51,11 @@ public final class ReplicationHost: @unchecked Sendable {
     private var thread: OSThread?
     /// Loop-thread state.
     var groups: [GroupID: GroupReplica] = [:]
+    /// The same groups in id order (ReplicationHost+Registry).
+    var orderedGroups: [GroupReplica] = []
+    /// Groups something happened to since the last pass, and whether a tick touched them all.
+    var touchedGroups: [GroupReplica] = []
+    var everyGroupTouched = false
     var random: SeededRandom
     var stopping = false
     var stopped = false

@@ -37,6 +37,7 @@ public final class BrokerNode: @unchecked Sendable {
         self.coordinator = coordinator
         var settings = ReplicationHost.Settings()
         settings.tickMilliseconds = config.tickMilliseconds
+        settings.heartbeatTicks = config.heartbeatTicks
         settings.limits = limits
         settings.fileSystemSync = fileSystemSync
         self.host = ReplicationHost(nodeID: config.nodeID, link: link, clock: clock, randomSeed: randomSeed, settings: settings)

@@ -25,6 +25,10 @@ public struct NodeConfig: Equatable, Sendable {
     /// A file holding the JWT secret, when `MOM_SECRET_KEY` is not set.
     public var secretFile: String?
     public var tickMilliseconds: UInt64 = 100
+    /// A leader heartbeats every this many ticks; followers campaign after 10-20 ticks of
+    /// silence. Every 2 ticks (200 ms) keeps five heartbeats in the shortest election timeout and
+    /// halves an idle node's heartbeat work with many partitions (docs/performance.md §11).
+    public var heartbeatTicks: Int = 2
     /// How a loop pass makes its dirty logs durable (docs/operations.md).
     public var groupCommit: GroupCommit = .syncfs
 
@@ -56,7 +60,7 @@ public struct NodeConfig: Equatable, Sendable {
 
     static let knownKeys: Set<String> = [
         "config", "node-id", "data-dir", "http-listen", "raft-listen", "zookeeper", "zk-root", "users-db",
-        "cluster-id", "meta-replicas", "insecure-no-auth", "secret-file", "tick-ms", "raft-advertise", "group-commit",
+        "cluster-id", "meta-replicas", "insecure-no-auth", "secret-file", "tick-ms", "heartbeat-ticks", "raft-advertise", "group-commit",
     ]
     static let booleanKeys: Set<String> = ["insecure-no-auth"]
 
@@ -146,6 +150,12 @@ public struct NodeConfig: Equatable, Sendable {
         if let tick = values["tick-ms"] {
             guard let ms = UInt64(tick), (1...10_000).contains(ms) else { throw Invalid(message: "--tick-ms must be 1…10000") }
             config.tickMilliseconds = ms
+        }
+        if let ticks = values["heartbeat-ticks"] {
+            guard let count = Int(ticks), (1...5).contains(count) else {
+                throw Invalid(message: "--heartbeat-ticks must be 1…5 (an election timeout is at least 10 ticks)")
+            }
+            config.heartbeatTicks = count
         }
         if let mode = values["group-commit"] {
             guard let groupCommit = GroupCommit(rawValue: mode) else {

@@ -156,15 +156,16 @@ struct ProduceBodyFuzzTarget: FuzzTarget {
             writer.endObject()
         }
         let partition: Int
-        // A keyless record of an idempotent producer goes to hash(producer, sequence, position),
-        // an internal mix this oracle does not restate: such records name their partition.
+        // A keyless record of an idempotent producer goes to hash(producer, sequence), an
+        // internal mix this oracle does not restate: such records name their partition.
         if random.chance(1, in: 3) || (key == nil && idempotent) {
             partition = Int(random.uniform(below: UInt64(partitions)))
             writer.key("partition"); writer.integer(partition)
         } else if let key {
             partition = Int(fnv1a(key) % UInt64(partitions))
         } else {
-            partition = position % partitions
+            // The request's sticky partition: the codec decodes with the rotation at 0.
+            partition = 0
         }
         writer.endObject()
         return ProduceBodyCodec.Record(position: position, partition: partition, key: key, value: valueSent, headers: headers)

@@ -14,7 +14,8 @@ enum ProduceCommand {
             removed). Lines are sent in batches of up to --batch-records (default 500) and 1 MiB, each
             batch with a producer id and sequence, so a retried batch is never written twice. A line
             longer than --max-line-bytes (default 1048576) stops the command with exit status 1.
-            Without --partition, the broker picks hash(key) mod partitions (round robin without a key).
+            Without --partition, the broker picks hash(key) mod partitions; without a key, each batch
+            goes to one partition, chosen from its producer id and sequence.
             Prints how many records went to each partition and their offsets.
             """,
         options: ["key", "partition", "batch-records", "max-line-bytes"].map { OptionSpecification(name: $0, takesValue: true) },

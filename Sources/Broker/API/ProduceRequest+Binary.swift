@@ -58,6 +58,7 @@ extension ProduceRequest {
         if let producer = batch.producer, producer.id > UInt64(Int64.max) || producer.sequence > UInt64(Int64.max) {
             throw .badRequest("'producer_id' and 'sequence' must be between 0 and \(Int64.max)")
         }
+        let stickySeed = stickySeed(producer: batch.producer.map { ($0.id, $0.sequence) }, roundRobinStart: roundRobinStart)
         var items: [Item] = []
         items.reserveCapacity(batch.records.count)
         for (position, record) in batch.records.enumerated() {
@@ -74,9 +75,7 @@ extension ProduceRequest {
                 guard forwarded <= UInt64(limits.batchRecordsMax) else { throw .badRequest("record \(position): 'position' must be at most \(limits.batchRecordsMax)") }
                 originalPosition = Int(forwarded)
             }
-            let partition = resolvePartition(
-                explicit: explicit, key: record.key, producer: batch.producer.map { ($0.id, $0.sequence) },
-                position: originalPosition, roundRobinPosition: position, partitions: partitions, roundRobinStart: roundRobinStart)
+            let partition = resolvePartition(explicit: explicit, key: record.key, stickySeed: stickySeed, partitions: partitions)
             items.append(Item(
                 position: originalPosition, partition: partition, key: record.key, value: record.value,
                 headers: record.headers.map { Header($0.name, $0.value) }))

@@ -55,11 +55,10 @@ private struct StreamedBody {
     func request(partitions: Int, roundRobinStart: Int) -> ProduceRequest {
         var items: [ProduceRequest.Item] = []
         items.reserveCapacity(records.count)
+        let stickySeed = ProduceRequest.stickySeed(producer: producer, roundRobinStart: roundRobinStart)
         for (position, record) in records.enumerated() {
             let partition = ProduceRequest.resolvePartition(
-                explicit: record.explicitPartition, key: record.key, producer: producer,
-                position: record.originalPosition ?? position, roundRobinPosition: position,
-                partitions: partitions, roundRobinStart: roundRobinStart)
+                explicit: record.explicitPartition, key: record.key, stickySeed: stickySeed, partitions: partitions)
             items.append(ProduceRequest.Item(
                 position: record.originalPosition ?? position, partition: partition, key: record.key, value: record.value,
                 headers: record.headers))

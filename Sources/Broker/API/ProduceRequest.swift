@@ -43,6 +43,7 @@ struct ProduceRequest {
         guard (producerID == nil) == (sequence == nil) else {
             throw .badRequest("'producer_id' and 'sequence' go together: send both for an idempotent retry, or neither")
         }
+        let stickySeed = stickySeed(producer: producerID.flatMap { id in sequence.map { (id, $0) } }, roundRobinStart: roundRobinStart)
         var items: [Item] = []
         items.reserveCapacity(records.count)
         for (position, record) in records.enumerated() {
@@ -56,9 +57,7 @@ struct ProduceRequest {
             // is its index in an idempotent producer's batch.
             let originalPosition = try RequestJSON.integer(record, "position", range: 0...Int64(limits.batchRecordsMax)).map { Int($0) }
             let explicit = try RequestJSON.integer(record, "partition", range: 0...Int64(partitions - 1)).map { Int($0) }
-            let partition = resolvePartition(
-                explicit: explicit, key: key, producer: producerID.flatMap { id in sequence.map { (id, $0) } },
-                position: originalPosition ?? position, roundRobinPosition: position, partitions: partitions, roundRobinStart: roundRobinStart)
+            let partition = resolvePartition(explicit: explicit, key: key, stickySeed: stickySeed, partitions: partitions)
             items.append(Item(position: originalPosition ?? position, partition: partition, key: key, value: value, headers: headers))
         }
         return ProduceRequest(items: items, producerID: producerID, sequence: sequence)
@@ -66,17 +65,25 @@ struct ProduceRequest {
 }
 
 extension ProduceRequest {
-    /// Where a record goes: its explicit partition, else hash(key) mod partitions, else — for an
-    /// idempotent producer — hash(producer, sequence, position), so a retry lands where the
-    /// first attempt did and dedup can find it; else round-robin from `roundRobinStart`.
-    static func resolvePartition(
-        explicit: Int?, key: [UInt8]?, producer: (id: UInt64, sequence: UInt64)?, position: Int, roundRobinPosition: Int,
-        partitions: Int, roundRobinStart: Int
-    ) -> Int {
+    /// Where a record goes: its explicit partition, else hash(key) mod partitions, else the
+    /// request's sticky partition (`stickySeed` mod partitions).
+    static func resolvePartition(explicit: Int?, key: [UInt8]?, stickySeed: UInt64, partitions: Int) -> Int {
         if let explicit { return explicit }
         if let key { return Int(KeyHash.fnv1a(key) % UInt64(partitions)) }
-        if let producer { return Int(KeyHash.mix(producer.id, producer.sequence, UInt64(position)) % UInt64(partitions)) }
-        return (roundRobinStart + roundRobinPosition) % partitions
+        return Int(stickySeed % UInt64(partitions))
+    }
+
+    /// Where a request's records without a key or partition go, all of them together (Kafka's
+    /// sticky partitioner, KIP-480): one request is then one share, one Raft proposal and at most
+    /// one forward, however many partitions the topic has. Spreading each record round-robin
+    /// cut a 16-record request into up to 16 shares, each its own proposal, and made throughput
+    /// fall as partitions grew (docs/performance.md §10, §12). Requests rotate over the partitions
+    /// (`roundRobinStart` advances per request). An idempotent producer's request goes by
+    /// hash(producer, sequence) instead, so a retry through any node lands where the first
+    /// attempt did and dedup finds it.
+    static func stickySeed(producer: (id: UInt64, sequence: UInt64)?, roundRobinStart: Int) -> UInt64 {
+        if let producer { return KeyHash.mix(producer.id, producer.sequence) }
+        return UInt64(roundRobinStart)
     }
 }
 

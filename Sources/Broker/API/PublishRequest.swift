@@ -82,6 +82,7 @@ struct PublishPlan {
         let bindings = catalog.bindings(exchange: exchange.name) ?? []
         var slotStart: [Int] = []
         var routes: [Route] = []
+        let stickySeed = ProduceRequest.stickySeed(producer: request.producer, roundRobinStart: roundRobinStart)
         var shareIndex: [GroupID: Int] = [:]
         var shares: [Share] = []
         var copiedBytes = 0
@@ -94,7 +95,7 @@ struct PublishPlan {
                 case .queue: partitions = catalog.queue(destination.destination)?.partitions ?? []
                 }
                 guard !partitions.isEmpty else { continue }
-                let partition = choosePartition(message, producer: request.producer, count: partitions.count, roundRobinStart: roundRobinStart)
+                let partition = choosePartition(message, stickySeed: stickySeed, count: partitions.count)
                 let placement = partitions[partition]
                 copiedBytes += message.value.count + (message.key?.count ?? 0)
                 guard routes.count < limits.batchRecordsMax, copiedBytes <= 2 * limits.requestBodyBytesMax else {
@@ -115,13 +116,9 @@ struct PublishPlan {
         return PublishPlan(slotStart: slotStart, routes: routes, shares: shares)
     }
 
-    static func choosePartition(_ message: PublishRequest.Message, producer: (id: UInt64, sequence: UInt64)?, count: Int, roundRobinStart: Int) -> Int {
-        if let key = message.key { return Int(KeyHash.fnv1a(key) % UInt64(count)) }
-        if let producer {
-            let seed = KeyHash.mix(producer.id, producer.sequence, UInt64(message.position))
-            return Int(seed % UInt64(count))
-        }
-        return (roundRobinStart + message.position) % count
+    /// hash(key) mod partitions, else the request's sticky partition (`ProduceRequest.stickySeed`).
+    static func choosePartition(_ message: PublishRequest.Message, stickySeed: UInt64, count: Int) -> Int {
+        ProduceRequest.resolvePartition(explicit: nil, key: message.key, stickySeed: stickySeed, partitions: count)
     }
 }
 

@@ -18,6 +18,8 @@ extension ReplicationHost {
             if now >= nextTick {
                 for group in orderedGroups { group.node.tick() }
                 touchEveryGroup()
+                tickCount += 1
+                earlyMessages.expire(tick: tickCount)
                 nextTick = max(nextTick + tickNanoseconds, now + tickNanoseconds / 2)
             }
             moreWork = processReadies(nowNanoseconds: now)
@@ -29,8 +31,11 @@ extension ReplicationHost {
     private func handle(_ command: Command) {
         switch command {
         case let .message(from, groupID, message):
-            guard let group = groups[groupID] else { return }
             precondition(message.from == from || from == nodeID, "transport and message disagree on the sender")
+            guard let group = groups[groupID] else {
+                earlyMessages.keep(message, from: from, group: groupID, tick: tickCount)
+                return
+            }
             try? group.node.step(message)
             touch(group)
         case let .propose(groupID, entries, deadline, completion):
@@ -110,6 +115,8 @@ extension ReplicationHost {
         // at once, so a new partition serves within a round trip instead of a timeout.
         let voters = node.status.configuration.voters
         if voters == [nodeID] || (campaign && voters.contains(nodeID)) { try? node.campaign() }
+        // Messages its peers sent before this node created the group (EarlyMessages).
+        for early in earlyMessages.take(id) { try? node.step(early.message) }
         publishStatus(of: replica)
     }
 

@@ -56,6 +56,9 @@ public final class ReplicationHost: @unchecked Sendable {
     /// Groups something happened to since the last pass, and whether a tick touched them all.
     var touchedGroups: [GroupReplica] = []
     var everyGroupTouched = false
+    /// Ticks since start, and messages that arrived before their group was added here.
+    var tickCount: UInt64 = 0
+    lazy var earlyMessages = EarlyMessages(maxAgeTicks: UInt64(settings.electionTicks))
     var random: SeededRandom
     var stopping = false
     var stopped = false

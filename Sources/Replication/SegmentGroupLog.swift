@@ -170,8 +170,12 @@ public final class SegmentGroupLog: GroupLog {
 
     /// Empties the segments and restarts them at `start` (after a snapshot install), through
     /// SegmentLog's own crash-safe reset. A crash midway reopens at the snapshot's offset, and
-    /// `init` repeats the reset if the log does not start there.
+    /// `init` repeats the reset if the log does not start there. A log that is already empty
+    /// at `start` (every new group's bootstrap) is left alone: the reset would rename, recreate
+    /// and delete its empty segment and sync the directory for the same state, and with 1,000
+    /// new partitions those syncs are a visible part of the creation time.
     private func resetSegments(startingAt start: Offset) throws {
+        if log.logStartOffset == start && log.logEndOffset == start && log.durableEndOffset == start { return }
         try log.reset(startingAt: start)
     }
 }

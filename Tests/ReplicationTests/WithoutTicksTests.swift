@@ -8,6 +8,38 @@ import Testing
 /// a tick asks them all. With the first tick an hour away, everything here must be driven by
 /// the touches alone: a path that forgot its touch would wait for that tick and time out.
 @Suite struct WithoutTicksTests {
+    /// The preferred leader creates the group first and campaigns at once; its vote requests
+    /// reach peers that do not have the group yet. They keep them (EarlyMessages) and answer
+    /// when they add it, so the election needs no timeout: with no tick, it is the only way.
+    @Test func votesThatArriveBeforeTheGroupAreAnsweredWhenItIsAdded() async throws {
+        let links = LocalLinks()
+        var settings = ReplicationHost.Settings()
+        settings.tickMilliseconds = 3_600_000
+        let group = GroupID(9)
+        let voters = Set([NodeID(1), NodeID(2), NodeID(3)])
+        var hosts: [NodeID: ReplicationHost] = [:]
+        for id in voters.sorted() {
+            let host = ReplicationHost(nodeID: id, link: links.link(for: id), clock: SystemClock(), randomSeed: id.rawValue, settings: settings)
+            links.register(host)
+            host.start()
+            hosts[id] = host
+        }
+        defer { hosts.values.forEach { $0.stop() } }
+        for id in voters.sorted() {
+            let added = Outcome<Bool>()
+            hosts[id]!.addGroup(group, log: MemoryGroupLog(), stateMachine: RecordingStateMachine(), bootstrap: Configuration(voters: voters), campaign: id == NodeID(1)) {
+                added.set((try? $0.get()) != nil)
+            }
+            #expect(await added.wait() == true)
+            if id == NodeID(1) {
+                // Let the vote requests reach nodes 2 and 3 before they have the group.
+                try await Task.sleep(for: .milliseconds(50))
+                #expect(hosts[NodeID(1)]!.status(of: group)?.role != .leader)
+            }
+        }
+        #expect(await eventually { hosts[NodeID(1)]!.status(of: group)?.role == .leader }, "elected by the kept vote requests")
+    }
+
     @Test func electionProposalsAndTransferNeedNoTick() async throws {
         let links = LocalLinks()
         var settings = ReplicationHost.Settings()

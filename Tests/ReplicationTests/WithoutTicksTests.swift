@@ -8,15 +8,11 @@ import Testing
 /// a tick asks them all. With the first tick an hour away, everything here must be driven by
 /// the touches alone: a path that forgot its touch would wait for that tick and time out.
 @Suite struct WithoutTicksTests {
-    /// The preferred leader creates the group first and campaigns at once; its vote requests
-    /// reach peers that do not have the group yet. They keep them (EarlyMessages) and answer
-    /// when they add it, so the election needs no timeout: with no tick, it is the only way.
-    @Test func votesThatArriveBeforeTheGroupAreAnsweredWhenItIsAdded() async throws {
+    /// Started hosts on in-process links whose first tick is an hour away.
+    static func startHosts(_ voters: Set<NodeID>) -> [NodeID: ReplicationHost] {
         let links = LocalLinks()
         var settings = ReplicationHost.Settings()
         settings.tickMilliseconds = 3_600_000
-        let group = GroupID(9)
-        let voters = Set([NodeID(1), NodeID(2), NodeID(3)])
         var hosts: [NodeID: ReplicationHost] = [:]
         for id in voters.sorted() {
             let host = ReplicationHost(nodeID: id, link: links.link(for: id), clock: SystemClock(), randomSeed: id.rawValue, settings: settings)
@@ -24,6 +20,16 @@ import Testing
             host.start()
             hosts[id] = host
         }
+        return hosts
+    }
+
+    /// The preferred leader creates the group first and campaigns at once; its vote requests
+    /// reach peers that do not have the group yet. They keep them (EarlyMessages) and answer
+    /// when they add it, so the election needs no timeout: with no tick, it is the only way.
+    @Test func votesThatArriveBeforeTheGroupAreAnsweredWhenItIsAdded() async throws {
+        let group = GroupID(9)
+        let voters = Set([NodeID(1), NodeID(2), NodeID(3)])
+        let hosts = Self.startHosts(voters)
         defer { hosts.values.forEach { $0.stop() } }
         for id in voters.sorted() {
             let added = Outcome<Bool>()
@@ -41,23 +47,12 @@ import Testing
     }
 
     @Test func electionProposalsAndTransferNeedNoTick() async throws {
-        let links = LocalLinks()
-        var settings = ReplicationHost.Settings()
-        settings.tickMilliseconds = 3_600_000
         let group = GroupID(7)
         let voters = Set([NodeID(1), NodeID(2), NodeID(3)])
-        var hosts: [NodeID: ReplicationHost] = [:]
+        let hosts = Self.startHosts(voters)
         var machines: [NodeID: RecordingStateMachine] = [:]
-        for id in voters.sorted() {
-            let host = ReplicationHost(nodeID: id, link: links.link(for: id), clock: SystemClock(), randomSeed: id.rawValue, settings: settings)
-            links.register(host)
-            host.start()
-            hosts[id] = host
-        }
         defer { hosts.values.forEach { $0.stop() } }
-        // Node 1 last: a vote request to a host without the group yet is dropped, and only an
-        // election timeout (ticks) would send another.
-        for id in voters.sorted().reversed() {
+        for id in voters.sorted() {
             let machine = RecordingStateMachine()
             machines[id] = machine
             let added = Outcome<Bool>()

@@ -68,7 +68,9 @@ extension ReplicationHost {
     /// Whether publishing the group's status after `ready` could show anything new. A Ready of
     /// messages alone (an idle group's heartbeats and their responses: most Readies of an idle
     /// node) changes no role, term, commit, index or configuration; only a leader's follower lag
-    /// can move without them, and only while some follower lags.
+    /// can move without them, and only while some follower lags. The first index moves only
+    /// with an installed snapshot (in the Ready); a compaction done outside a Ready (retention
+    /// on the Raft log, not wired yet) must clear `publishedWithoutLag` to be shown at once.
     static func changesStatus(_ ready: Ready, of group: GroupReplica) -> Bool {
         ready.softState != nil || ready.hardState != nil || !ready.entries.isEmpty || ready.snapshot != nil
             || !ready.committedEntries.isEmpty || !group.publishedWithoutLag

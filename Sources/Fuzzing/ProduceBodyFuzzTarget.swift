@@ -5,7 +5,7 @@ import MOMCore
 /// The produce body decoder (`ProduceBodyCodec.decode`: the JSON parser, then the record-batch
 /// checks of `POST /v1/topics/{t}/records`).
 ///
-/// Oracles: generated bodies (text and base64 forms, explicit, keyed and round-robin
+/// Oracles: generated bodies (text and base64 forms, explicit, keyed and sticky
 /// partitions, headers, idempotent-producer fields) decode to exactly the generated records;
 /// forwarded bodies (`encodeForwarded`) decode to what was encoded; any input decodes or throws
 /// an `HTTPError` with a 4xx status (never a 500); whatever decodes respects every record limit.

@@ -39,7 +39,7 @@ final class BrokerAPI: @unchecked Sendable {
         return router
     }
 
-    /// The next round-robin start for keyless records.
+    /// The next request's sticky partition rotation for keyless records (advances per request).
     func nextRoundRobin() -> Int { roundRobin.next() }
 
     /// Calls `completion` (on the replication loop) once every group in `groups` has a known

@@ -29,9 +29,9 @@ struct ProduceRequest {
     }
 
     /// Parses the body. `partitions` is the topic's partition count; records without a partition
-    /// go to hash(key) mod partitions; keyless ones of an idempotent producer to a hash of
-    /// (producer, sequence, position), so a retry lands on the same partitions; others round-robin
-    /// from `roundRobinStart`.
+    /// go to hash(key) mod partitions; keyless ones all to the request's sticky partition
+    /// (`stickySeed`: hash(producer, sequence) for an idempotent producer, so a retry lands on
+    /// the same partition; else `roundRobinStart`, which advances per request).
     static func parse(_ body: JSONValue, partitions: Int, roundRobinStart: Int, limits: Limits) throws(HTTPError) -> ProduceRequest {
         guard let records = body["records"]?.arrayValue else { throw .badRequest("'records' must be an array of records") }
         guard !records.isEmpty else { throw .badRequest("'records' is empty; send at least one record") }

@@ -72,9 +72,10 @@ struct PublishPlan {
     let routes: [Route]
     let shares: [Share]
 
-    /// Routes each message and picks one partition per destination: hash(key) when keyed;
-    /// for an idempotent producer a hash of (producer, sequence, position), so a retry lands on
-    /// the same partitions and finds its dedup state; else round-robin from `roundRobinStart`.
+    /// Routes each message and picks one partition per destination: hash(key) when keyed, else
+    /// the request's sticky partition (`ProduceRequest.stickySeed`: hash(producer, sequence)
+    /// for an idempotent producer, so a retry lands on the same partitions and finds its dedup
+    /// state; else the rotation `roundRobinStart`).
     /// Refuses (413) a request whose copies exceed `batchRecordsMax` or twice the body limit.
     static func make(
         _ request: PublishRequest, exchange: ExchangeConfig, catalog: Catalog, roundRobinStart: Int, limits: Limits

@@ -4,9 +4,9 @@ import MOMCore
 import Replication
 
 /// `POST /v1/queues/{q}/messages`: enqueue. A queue partition is a partition log like a
-/// topic's, so a send is a produce: hash(key) or round-robin picks the partition, the
-/// partition's leader appends and answers after commit, producer_id/sequence make retries
-/// idempotent. `POST /v1/queues/{q}/partitions/{p}/messages` is the per-partition route a node
+/// topic's, so a send is a produce: hash(key) or the request's sticky partition picks the
+/// partition, the partition's leader appends and answers after commit, producer_id/sequence
+/// make retries idempotent. `POST /v1/queues/{q}/partitions/{p}/messages` is the per-partition route a node
 /// forwards a share to (and the dead-letter move writes through).
 extension BrokerAPI {
     func registerQueueSend(_ router: inout Router) {

@@ -15,6 +15,8 @@ struct EarlyMessages {
         let from: NodeID
         let message: Message
         let tick: UInt64
+        /// `EarlyMessages.size(of: message)`, counted once when kept.
+        let size: Int
     }
 
     let perGroupMax: Int
@@ -43,7 +45,7 @@ struct EarlyMessages {
     mutating func keep(_ message: Message, from: NodeID, group: GroupID, tick: UInt64) -> Bool {
         let size = Self.size(of: message)
         guard count < totalMax, bytes + size <= bytesMax, byGroup[group, default: []].count < perGroupMax else { return false }
-        byGroup[group, default: []].append(Early(from: from, message: message, tick: tick))
+        byGroup[group, default: []].append(Early(from: from, message: message, tick: tick, size: size))
         count += 1
         bytes += size
         return true
@@ -70,7 +72,7 @@ struct EarlyMessages {
 
     private mutating func forget(_ early: [Early]) {
         count -= early.count
-        bytes -= early.reduce(0) { $0 + Self.size(of: $1.message) }
+        bytes -= early.reduce(0) { $0 + $1.size }
         assert(count >= 0 && bytes >= 0, "EarlyMessages bookkeeping out of step")
     }
 }

@@ -40,6 +40,16 @@ extension ReplicationHost {
             apply(ready, in: group)
             group.node.advance(ready)
         }
+        // Publish before anyone hears of the outcome: a client answered for an applied entry may
+        // ask this node again at once, and a status still showing it unapplied made the catalog
+        // look stale (a 503 "metadata catching up" right after a 2xx). A failed group was
+        // unpublished: publishing it again would advertise a group that is gone.
+        for (group, ready) in readies where !failed.contains(group.id) && Self.changesStatus(ready, of: group) {
+            publishStatus(of: group)
+        }
+        for (group, ready) in readies where !failed.contains(group.id) && !ready.committedEntries.isEmpty {
+            group.proposals.applied(ready.committedEntries)
+        }
         // Only groups with proposals, waiters or a membership change have anything to expire,
         // settle or wake: with 1,000 mostly idle groups, reading every group's status on every
         // pass was the largest part of an idle node's CPU (docs/performance.md §10).
@@ -50,10 +60,6 @@ extension ReplicationHost {
             // the commit is applied here too, or they would find nothing new and give up.
             let status = group.node.status
             group.commitWaiters.update(commit: min(status.hardState.commit, status.applied), nowNanoseconds: nowNanoseconds)
-        }
-        // A failed group was unpublished: publishing it again would advertise a group that is gone.
-        for (group, ready) in readies where !failed.contains(group.id) && Self.changesStatus(ready, of: group) {
-            publishStatus(of: group)
         }
         // Advancing a Ready can make the next one ready at once (a lone voter's durable append
         // commits its entry): those groups are asked again in the next pass, which runs at once.
@@ -110,7 +116,6 @@ extension ReplicationHost {
         }
         if !ready.committedEntries.isEmpty {
             group.stateMachine.apply(ready.committedEntries, group: group.id)
-            group.proposals.applied(ready.committedEntries)
         }
     }
 

@@ -44,7 +44,15 @@ extension RawNode {
 
     /// The application persisted `ready`'s snapshot, entries and hard state, sent its messages
     /// and applied its committed entries. Config changes among them take effect now.
-    public func advance(_ ready: Ready) {
+    public func advance(_ ready: Ready) { advance(ready, entriesDurable: true) }
+
+    /// Asynchronous storage writes (etcd's AsyncStorageWrites): with `entriesDurable` false the
+    /// application has written the Ready's entries but their sync is still running. They are
+    /// readable from storage and appliable once committed, but a leader does not count itself
+    /// toward their commit until `acknowledgeDurable(upTo:term:)` says the sync finished. The
+    /// application also holds the Ready's messages that vouch for durability (append and vote
+    /// responses) until then.
+    public func advance(_ ready: Ready, entriesDurable: Bool) {
         precondition(readyOutstanding, "advance() without a ready()")
         readyOutstanding = false
         if let snapshot = ready.snapshot {
@@ -66,8 +74,21 @@ extension RawNode {
                 core.applyConfigChange(change, at: entry.index)
             }
         }
-        if !ready.entries.isEmpty { core.acknowledgeOwnAppend(upTo: core.log.stableLastIndex) }
+        if entriesDurable && !ready.entries.isEmpty { core.acknowledgeOwnAppend(upTo: core.log.stableLastIndex) }
         core.checkInvariants()
+    }
+
+    /// A sync that started after entries up to (`index`, `term`) were written has finished: a
+    /// leader now counts itself toward their commit. Nothing happens when the log no longer
+    /// holds that entry (replaced since: the sync covered other entries) or when this node does
+    /// not lead. Returns whether anything changed (the node may then have a Ready).
+    @discardableResult
+    public func acknowledgeDurable(upTo index: LogIndex, term: Term) -> Bool {
+        guard core.role == .leader, index <= core.log.stableLastIndex, core.log.term(at: index) == term else { return false }
+        let before = core.hardState.commit
+        core.acknowledgeOwnAppend(upTo: index)
+        core.checkInvariants()
+        return core.hardState.commit != before
     }
 
     /// A full view of the node, including per-peer progress when it leads.

@@ -1,5 +1,7 @@
 import MOMCore
 import Raft
+import SegmentLog
+import SystemIO
 
 /// A Raft group's durable log as the replication host drives it: Raft reads through
 /// `RaftStorage`; the host writes what each Ready says, then syncs every dirty log once
@@ -18,6 +20,16 @@ public protocol GroupLog: RaftStorage {
     /// this log (syncfs): records everything written so far as durable without a sync of its
     /// own. The default syncs anyway, which is always safe.
     func markSyncedByFileSystemSync() throws
+    /// Asynchronous storage writes: where the log ends now. A whole-file-system sync that starts
+    /// after this call covers everything up to the point.
+    func syncPoint() throws -> GroupSyncPoint
+    /// Records the log durable up to `point` after such a sync finished, while later writes stay
+    /// pending. Returns false, changing nothing, when the log was rewritten (truncated, reset)
+    /// since the point was taken: the sync may not have covered what the log now holds there.
+    func markSynced(through point: GroupSyncPoint) throws -> Bool
+    /// A handle to fdatasync everything written so far from another thread, instead of a
+    /// whole-file-system sync (nil: the caller syncs the whole file system).
+    func syncHandle() throws -> (any FileSyncHandle)?
     /// Records the initial configuration of a brand-new, empty log (durable on return), so every
     /// replica of a new group starts from the same voters, like etcd's initial cluster.
     func bootstrap(_ configuration: Configuration) throws
@@ -25,8 +37,34 @@ public protocol GroupLog: RaftStorage {
     func compact(before index: LogIndex, snapshot: Snapshot) throws
 }
 
+/// Where a log ended when a sync point was taken: its last index, and for a segment log where
+/// in the active segment that was.
+public struct GroupSyncPoint: Sendable, Equatable {
+    public let lastIndex: LogIndex
+    let segment: SegmentLog.SyncPoint?
+
+    public init(lastIndex: LogIndex) {
+        self.lastIndex = lastIndex
+        self.segment = nil
+    }
+
+    init(segment: SegmentLog.SyncPoint) {
+        // Offsets below `end` hold indices up to `end` (index i is offset i − 1).
+        self.lastIndex = LogIndex(segment.end.rawValue)
+        self.segment = segment
+    }
+}
+
 extension GroupLog {
     public func markSyncedByFileSystemSync() throws { try sync() }
+    /// A log without its own sync points: its last index.
+    public func syncPoint() throws -> GroupSyncPoint { GroupSyncPoint(lastIndex: try lastIndex()) }
+    public func syncHandle() throws -> (any FileSyncHandle)? { nil }
+    /// Syncs the log itself, which is always safe (an in-memory log does nothing).
+    public func markSynced(through point: GroupSyncPoint) throws -> Bool {
+        try sync()
+        return true
+    }
 }
 
 /// An in-memory `GroupLog` for tests and the simulator: durable means "in memory".

@@ -11,8 +11,9 @@ final class GroupReplica {
     var commitWaiters = CommitWaiters()
     var leaderChanges: UInt64 = 0
     var lastKnownLeader: NodeID?
-    /// Written by the last Ready and not yet synced.
-    var dirty = false
+    /// Asynchronous storage writes: the ticket of the newest unfinished background sync that
+    /// covers a write of this group (0: none). Its messages that vouch for durability wait for it.
+    var unsyncedTicket: UInt64 = 0
     /// The membership change this node proposed and waits for (at most one: Raft allows one).
     var membershipChange: PendingMembershipChange?
     /// In the host's `touchedGroups` (the next pass asks this group for a Ready).

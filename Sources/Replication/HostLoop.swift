@@ -14,6 +14,7 @@ extension ReplicationHost {
             inbox.drain(waitingUntil: moreWork ? 0 : nextTick, into: &batch)
             for command in batch { handle(command) }
             batch.removeAll(keepingCapacity: true)
+            completeFinishedSyncs()
             let now = clock.monotonicNanoseconds()
             if now >= nextTick {
                 for group in orderedGroups { group.node.tick() }

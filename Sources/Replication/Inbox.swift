@@ -7,6 +7,7 @@ final class Inbox<Item>: @unchecked Sendable {
     private let lock = ConditionMutex()
     private var items: [Item] = []
     private let capacity: Int
+    private var woken = false
 
     init(capacity: Int) {
         precondition(capacity > 0, "inbox capacity must be positive")
@@ -26,14 +27,19 @@ final class Inbox<Item>: @unchecked Sendable {
         return accepted
     }
 
-    /// Wakes the consumer without adding an item.
-    func wake() { lock.signal() }
+    /// Wakes the consumer without adding an item. The next `drain` returns at once even when
+    /// it starts after this call (a finished background sync must not wait for a tick).
+    func wake() {
+        lock.withLock { woken = true }
+        lock.signal()
+    }
 
     /// Takes everything queued, waiting until `deadlineNanoseconds` (monotonic) if empty;
     /// a deadline of 0 never waits.
     func drain(waitingUntil deadlineNanoseconds: UInt64, into batch: inout [Item]) {
         lock.lock()
-        if items.isEmpty && deadlineNanoseconds > 0 { lock.wait(untilMonotonicNanoseconds: deadlineNanoseconds) }
+        if items.isEmpty && !woken && deadlineNanoseconds > 0 { lock.wait(untilMonotonicNanoseconds: deadlineNanoseconds) }
+        woken = false
         swap(&batch, &items)
         items.removeAll(keepingCapacity: true)
         lock.unlock()

@@ -9,12 +9,14 @@ extension ReplicationHost {
     /// else changed since their `hasReady` was asked).
     @discardableResult
     func processReadies(nowNanoseconds: UInt64) -> Bool {
+        waitIfTooManySyncsPending()
         var readies: [(GroupReplica, Ready)] = []
         for group in takeTouchedGroups() where group.node.hasReady() {
             readies.append((group, group.node.ready()))
         }
         var failed: Set<GroupID> = []
         for (group, ready) in readies {
+            if let background, Self.rewritesLog(ready, of: group) { background.waitForAll() }
             do { try persist(ready, in: group) } catch { failed.insert(group.id); fail(group, error) }
         }
         // A leader's appends and heartbeats go out before its own fdatasync, so the followers'
@@ -29,16 +31,24 @@ extension ReplicationHost {
             }
         }
         sendMessages(early)
-        // Group commit: every dirty log of this pass is synced together, before anything that
-        // depends on durability (responses, votes, applying and so acking) happens.
-        let dirty = readies.filter { $0.1.mustSync && !failed.contains($0.0.id) }.map(\.0)
-        for (group, error) in zip(dirty, syncPool.syncAll(dirty.map(\.log))) {
-            if let error { failed.insert(group.id); fail(group, error) }
+        if let background {
+            // Asynchronous storage writes (ReplicationHost+AsyncWrites): the sync runs on its
+            // own thread; what depends on it waits for its completion, not this pass. Term and
+            // vote are already durable (`GroupLog.save`), and so is an installed snapshot.
+            let written = readies.filter { !$0.1.entries.isEmpty && !failed.contains($0.0.id) }
+            handOffSync(written: written, late: late, to: background, failed: &failed)
+        } else {
+            // Group commit: every dirty log of this pass is synced together, before anything
+            // that depends on durability (responses, votes, applying and so acking) happens.
+            let dirty = readies.filter { $0.1.mustSync && !failed.contains($0.0.id) }.map(\.0)
+            for (group, error) in zip(dirty, syncPool.syncAll(dirty.map(\.log))) {
+                if let error { failed.insert(group.id); fail(group, error) }
+            }
+            sendMessages(late.filter { !failed.contains($0.0) })
         }
-        sendMessages(late.filter { !failed.contains($0.0) })
         for (group, ready) in readies where !failed.contains(group.id) {
             apply(ready, in: group)
-            group.node.advance(ready)
+            group.node.advance(ready, entriesDurable: background == nil)
         }
         // Publish before anyone hears of the outcome: a client answered for an applied entry may
         // ask this node again at once, and a status still showing it unapplied made the catalog
@@ -121,7 +131,7 @@ extension ReplicationHost {
 
     /// A disk failure stops the group on this node: it must not vote or ack on a log it cannot
     /// trust. The others carry on; an operator replaces the disk.
-    private func fail(_ group: GroupReplica, _ error: Error) {
+    func fail(_ group: GroupReplica, _ error: Error) {
         StandardError.writeLine("replication n\(nodeID.rawValue): group \(group.id.rawValue) stopped on this node after a storage error: \(error); it stays stopped until the node restarts")
         group.proposals.failAll(.storageFailed("\(error)"))
         group.commitWaiters.failAll(.storageFailed("\(error)"))

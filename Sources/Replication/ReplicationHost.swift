@@ -4,8 +4,9 @@ import SystemIO
 
 /// Hosts every Raft group of this node on one loop thread: ticks, steps incoming messages, and
 /// runs each Ready through persist → send appends → sync (every dirty group together: group
-/// commit, `SyncPool`) → send responses →
-/// apply. Other threads talk to it only through its bounded inbox and its published statuses.
+/// commit, `SyncPool`; or, with asynchronous storage writes, on `BackgroundSync`'s thread while
+/// the loop goes on) → send responses → apply. Other threads talk to it only through its
+/// bounded inbox and its published statuses.
 public final class ReplicationHost: @unchecked Sendable {
     /// Settings for the loop; defaults give ~1 s election timeouts at a 100 ms tick.
     public struct Settings: Sendable {
@@ -25,6 +26,11 @@ public final class ReplicationHost: @unchecked Sendable {
         /// the host must live on that file system. A pass with one dirty log still fdatasyncs
         /// just that log, which is cheaper.
         public var fileSystemSync: (any FileSystemSync)?
+        /// Asynchronous storage writes (ReplicationHost+AsyncWrites): the loop writes a pass's
+        /// entries and goes on while a background thread syncs them with `fileSystemSync`
+        /// (required); acks, a leader's own vote toward commit, and responses that vouch for
+        /// durability still wait for that sync. Off: each pass syncs before it goes on.
+        public var asyncStorageWrites = false
         public init() {}
     }
 
@@ -46,6 +52,10 @@ public final class ReplicationHost: @unchecked Sendable {
     let link: any PeerLink
     let inbox: Inbox<Command>
     let syncPool: SyncPool
+    /// The background sync of asynchronous storage writes, when on.
+    let background: BackgroundSync?
+    /// Loop thread: passes whose background sync has not finished, in ticket order.
+    var syncsInFlight: [PendingSync] = []
     private let statusLock = ConditionMutex()
     private var publishedStatuses: [GroupID: GroupStatus] = [:]
     private var thread: OSThread?
@@ -72,6 +82,15 @@ public final class ReplicationHost: @unchecked Sendable {
         self.settings = settings
         self.inbox = Inbox(capacity: settings.inboxCapacity)
         self.syncPool = SyncPool(workerCount: settings.syncWorkers, fileSystemSync: settings.fileSystemSync)
+        if settings.asyncStorageWrites {
+            guard let fileSystemSync = settings.fileSystemSync else {
+                preconditionFailure("asynchronous storage writes need a whole-file-system sync")
+            }
+            let inbox = self.inbox
+            self.background = BackgroundSync(fileSystemSync: fileSystemSync) { inbox.wake() }
+        } else {
+            self.background = nil
+        }
         self.random = SeededRandom(seed: randomSeed)
     }
 
@@ -89,6 +108,7 @@ public final class ReplicationHost: @unchecked Sendable {
         thread?.join()
         thread = nil
         syncPool.stop()
+        background?.stop()
     }
 
     // MARK: - Thread-safe API

@@ -155,6 +155,15 @@ public final class SegmentGroupLog: GroupLog {
 
     public func markSyncedByFileSystemSync() throws { try log.markFlushedByFileSystemSync() }
 
+    public func syncPoint() throws -> GroupSyncPoint { GroupSyncPoint(segment: log.syncPoint) }
+
+    public func syncHandle() throws -> (any FileSyncHandle)? { try log.activeSyncHandle() }
+
+    public func markSynced(through point: GroupSyncPoint) throws -> Bool {
+        guard let segment = point.segment else { preconditionFailure("a sync point of another log") }
+        return try log.markFlushedByFileSystemSync(through: segment)
+    }
+
     public func bootstrap(_ configuration: Configuration) throws {
         let last = try lastIndex()
         precondition(last == .zero, "bootstrap of a log that holds entries")

@@ -88,6 +88,14 @@ final class Segment {
         try writePendingIndexEntries()
     }
 
+    /// Like `markSynced`, for a sync that covered only the first `syncedSize` bytes (later
+    /// appends were written after it started).
+    func markSynced(upToSize syncedSize: UInt64) throws(SegmentLogError) {
+        precondition(syncedSize <= size, "synced beyond the segment's end")
+        durableSize = max(durableSize, syncedSize)
+        try writePendingIndexEntries()
+    }
+
     /// Removes index entries at or after `position`, on disk first (durably) so that no stale
     /// entry can point into bytes that are about to be rewritten.
     func dropIndexEntries(fromPosition position: UInt64) throws(SegmentLogError) {

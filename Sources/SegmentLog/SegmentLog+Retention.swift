@@ -77,6 +77,7 @@ extension SegmentLog {
     /// next offset as `initialOffset` and repeat the reset if the log does not start there.
     public func reset(startingAt offset: Offset) throws(SegmentLogError) {
         try checkUsable()
+        rewrites += 1
         let doomed = segments
         do {
             for segment in doomed {

@@ -15,6 +15,7 @@ extension SegmentLog {
             throw .offsetOutOfRange(requested: offset, logStart: logStartOffset, logEnd: logEndOffset)
         }
         try checkRange(offset, allowEnd: false)
+        rewrites += 1
         do {
             try segments[segments.count - 1].syncData()
             var removedSegment = false

@@ -45,6 +45,8 @@ public final class SegmentLog {
     public var logStartOffset: Offset { segments[0].baseOffset }
     /// Every record below this offset survives a crash.
     public internal(set) var durableEndOffset: Offset = .zero
+    /// Counts truncations and resets: a `SyncPoint` taken before one no longer describes the log.
+    var rewrites: UInt64 = 0
     /// The term of the last record, or nil when the log is empty.
     public var lastTerm: Term? { segments.last(where: { !$0.isEmpty })?.lastBatch?.term }
     /// Bytes of every segment file.
@@ -111,6 +113,46 @@ public final class SegmentLog {
         do { try segments[segments.count - 1].markSynced() } catch { throw fail(error) }
         durableEndOffset = logEndOffset
         return durableEndOffset
+    }
+
+    /// Where the log ends now, for a whole-file-system sync started after this call: once that
+    /// sync finishes, `markFlushedByFileSystemSync(through:)` records the log durable up to here
+    /// while later appends stay pending (asynchronous storage writes).
+    public struct SyncPoint: Sendable, Equatable {
+        public let end: Offset
+        let segmentBase: Offset
+        let size: UInt64
+        let rewrites: UInt64
+    }
+
+    public var syncPoint: SyncPoint {
+        let active = segments[segments.count - 1]
+        return SyncPoint(end: logEndOffset, segmentBase: active.baseOffset, size: active.size, rewrites: rewrites)
+    }
+
+    /// A descriptor of the active segment's own, to fdatasync it from another thread after a
+    /// sync point (nil when the file system cannot give one). A roll after this call syncs the
+    /// sealed segment itself, so this handle still covers everything up to the point.
+    public func activeSyncHandle() throws(SegmentLogError) -> (any FileSyncHandle)? {
+        let active = segments[segments.count - 1]
+        do { return try active.file.syncHandle() } catch { throw .io(error, path: active.logPath) }
+    }
+
+    /// Records every record below `point.end` as durable, after a whole-file-system sync that
+    /// started after `point` was taken has finished. Returns false, changing nothing, when the
+    /// log was truncated or reset since (those records may no longer be the ones synced). A roll
+    /// since then synced the sealed segment itself, so the point is already covered.
+    @discardableResult
+    public func markFlushedByFileSystemSync(through point: SyncPoint) throws(SegmentLogError) -> Bool {
+        try checkUsable()
+        guard point.rewrites == rewrites, point.end <= logEndOffset else { return false }
+        guard point.end > durableEndOffset else { return true }
+        let active = segments[segments.count - 1]
+        precondition(active.baseOffset == point.segmentBase && point.size <= active.size,
+                     "a sync point beyond the durable end lies outside the active segment")
+        do { try active.markSynced(upToSize: point.size) } catch { throw fail(error) }
+        durableEndOffset = point.end
+        return true
     }
 
     // MARK: Lookup

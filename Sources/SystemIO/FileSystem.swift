@@ -36,9 +36,14 @@ public protocol StorageFile: AnyObject {
     func size() throws(Errno) -> UInt64
     /// Releases the handle.
     func close() throws(Errno)
+    /// A descriptor of its own to fdatasync this file from another thread, or nil when the
+    /// file cannot give one (a simulated file: the caller then syncs otherwise).
+    func syncHandle() throws(Errno) -> (any FileSyncHandle)?
 }
 
 extension StorageFile {
+    public func syncHandle() throws(Errno) -> (any FileSyncHandle)? { nil }
+
     /// Reads exactly `count` bytes at `offset` into a new array, or throws `Errno.ioError`
     /// if the file ends first (callers check the file size before asking).
     public func readBytes(fromAbsoluteOffset offset: UInt64, count: Int) throws(Errno) -> [UInt8] {

@@ -50,4 +50,6 @@ public final class PosixFile: StorageFile {
     public func size() throws(Errno) -> UInt64 { try descriptor.size() }
 
     public func close() throws(Errno) { try descriptor.close() }
+
+    public func syncHandle() throws(Errno) -> (any FileSyncHandle)? { try PosixFileSyncHandle(duplicating: descriptor) }
 }

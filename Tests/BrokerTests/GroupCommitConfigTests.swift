@@ -26,6 +26,17 @@ import Testing
         #expect(try NodeServer.makeFileSystemSync(config, metrics: NodeMetrics(clock: SystemClock()), clock: SystemClock()) == nil)
     }
 
+    @Test func storageWritesAreAsyncByDefaultAndSyncOnRequest() throws {
+        #expect(try NodeConfig.parse(arguments: Self.arguments("/nonexistent")).storageWrites == .async)
+        #expect(try NodeConfig.parse(arguments: Self.arguments("/nonexistent") + ["--storage-writes", "sync"]).storageWrites == .sync)
+        #expect(throws: NodeConfig.Invalid(message: "--storage-writes takes async or sync, not 'later'")) {
+            try NodeConfig.parse(arguments: Self.arguments("/nonexistent") + ["--storage-writes", "later"])
+        }
+        #expect(throws: NodeConfig.Invalid(message: "--storage-writes async needs --group-commit syncfs (its background sync is one syncfs)")) {
+            try NodeConfig.parse(arguments: Self.arguments("/nonexistent") + ["--group-commit", "fdatasync", "--storage-writes", "async"])
+        }
+    }
+
     @Test func anUnknownModeIsRefusedByName() {
         #expect(throws: NodeConfig.Invalid(message: "--group-commit takes syncfs or fdatasync, not 'fsync'")) {
             try NodeConfig.parse(arguments: Self.arguments("/nonexistent") + ["--group-commit", "fsync"])

@@ -67,6 +67,9 @@ final class Outcome<Value: Sendable>: @unchecked Sendable {
 
     func set(_ newValue: Value) { lock.withLock { value = newValue }; lock.broadcast() }
 
+    /// The value if set, without waiting.
+    func peek() -> Value? { lock.withLock { value } }
+
     /// The value, polled without blocking a thread, up to ~30 s.
     func wait() async -> Value? {
         let clock = SystemClock()

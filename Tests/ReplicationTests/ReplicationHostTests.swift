@@ -11,13 +11,17 @@ import Testing
         let machines: [GroupID: RecordingStateMachine]
     }
 
-    static func startCluster(nodes: Int, groups: [GroupID], links: LocalLinks) async throws -> [Node] {
-        var settings = ReplicationHost.Settings()
-        settings.tickMilliseconds = 10
-        settings.proposalTimeoutMilliseconds = 2_000
+    static func startCluster(
+        nodes: Int, groups: [GroupID], links: LocalLinks,
+        configure: (NodeID, inout ReplicationHost.Settings) -> Void = { _, _ in }
+    ) async throws -> [Node] {
         let voters = Set((1...nodes).map { NodeID(UInt64($0)) })
         var cluster: [Node] = []
         for id in voters.sorted() {
+            var settings = ReplicationHost.Settings()
+            settings.tickMilliseconds = 10
+            settings.proposalTimeoutMilliseconds = 2_000
+            configure(id, &settings)
             let host = ReplicationHost(nodeID: id, link: links.link(for: id), clock: SystemClock(), randomSeed: id.rawValue, settings: settings)
             links.register(host)
             host.start()

@@ -56,6 +56,27 @@ final class MeasuredFile: StorageFile {
     func truncate(toSize size: UInt64) throws(Errno) { try inner.truncate(toSize: size) }
     func size() throws(Errno) -> UInt64 { try inner.size() }
     func close() throws(Errno) { try inner.close() }
+
+    func syncHandle() throws(Errno) -> (any FileSyncHandle)? {
+        try inner.syncHandle().map { MeasuredFileSyncHandle($0, histogram: histogram, clock: clock) }
+    }
+}
+
+/// A sync handle whose `dataSync` is timed like the file's own.
+final class MeasuredFileSyncHandle: FileSyncHandle, @unchecked Sendable {
+    private let inner: any FileSyncHandle
+    private let histogram: LatencyHistogram
+    private let clock: any Clock
+
+    init(_ inner: any FileSyncHandle, histogram: LatencyHistogram, clock: any Clock) {
+        self.inner = inner
+        self.histogram = histogram
+        self.clock = clock
+    }
+
+    func identity() throws(Errno) -> FileIdentity { try inner.identity() }
+    func dataSync() throws(Errno) { try histogram.time(clock) { () throws(Errno) in try inner.dataSync() } }
+    func close() { inner.close() }
 }
 
 /// A whole-file-system sync (syncfs) timed into the same histogram as fdatasync: it is what

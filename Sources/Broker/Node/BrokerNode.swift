@@ -40,6 +40,7 @@ public final class BrokerNode: @unchecked Sendable {
         settings.heartbeatTicks = config.heartbeatTicks
         settings.limits = limits
         settings.fileSystemSync = fileSystemSync
+        settings.asyncStorageWrites = fileSystemSync != nil && config.storageWrites == .async
         self.host = ReplicationHost(nodeID: config.nodeID, link: link, clock: clock, randomSeed: randomSeed, settings: settings)
         let groups = NodeGroups(nodeID: config.nodeID, limits: limits, factory: logFactory)
         self.groups = groups

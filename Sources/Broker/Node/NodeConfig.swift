@@ -39,6 +39,15 @@ public struct NodeConfig: Equatable, Sendable {
         case syncfs, fdatasync
     }
 
+    /// With `--group-commit syncfs`: `async` (the default) syncs on a thread of its own while
+    /// the replication loop goes on writing and replicating (acks still wait for the sync);
+    /// `sync` makes each loop pass wait for its sync (docs/operations.md).
+    public var storageWrites: StorageWrites = .async
+
+    public enum StorageWrites: String, Sendable {
+        case async, sync
+    }
+
     /// Why a configuration was refused: the message names the flag and the fix.
     public struct Invalid: Error, Equatable, CustomStringConvertible {
         public let message: String
@@ -60,7 +69,7 @@ public struct NodeConfig: Equatable, Sendable {
 
     static let knownKeys: Set<String> = [
         "config", "node-id", "data-dir", "http-listen", "raft-listen", "zookeeper", "zk-root", "users-db",
-        "cluster-id", "meta-replicas", "insecure-no-auth", "secret-file", "tick-ms", "heartbeat-ticks", "raft-advertise", "group-commit",
+        "cluster-id", "meta-replicas", "insecure-no-auth", "secret-file", "tick-ms", "heartbeat-ticks", "raft-advertise", "group-commit", "storage-writes",
     ]
     static let booleanKeys: Set<String> = ["insecure-no-auth"]
 
@@ -162,6 +171,15 @@ public struct NodeConfig: Equatable, Sendable {
                 throw Invalid(message: "--group-commit takes syncfs or fdatasync, not '\(mode)'")
             }
             config.groupCommit = groupCommit
+        }
+        if let mode = values["storage-writes"] {
+            guard let storageWrites = StorageWrites(rawValue: mode) else {
+                throw Invalid(message: "--storage-writes takes async or sync, not '\(mode)'")
+            }
+            guard storageWrites == .sync || config.groupCommit == .syncfs else {
+                throw Invalid(message: "--storage-writes async needs --group-commit syncfs (its background sync is one syncfs)")
+            }
+            config.storageWrites = storageWrites
         }
         return config
     }

@@ -15,7 +15,8 @@ public enum NodeServer {
                     --http-listen 127.0.0.1:8080 --raft-listen 127.0.0.1:9090 \\
                     [--zookeeper HOST:PORT[,HOST:PORT…]] [--zk-root /mom] [--users-db FILE] \\
                     [--cluster-id NAME] [--meta-replicas 1,2,3] [--secret-file FILE] [--tick-ms 100] \\
-                    [--heartbeat-ticks 2] [--raft-advertise HOST:PORT] [--group-commit syncfs|fdatasync]
+                    [--heartbeat-ticks 2] [--raft-advertise HOST:PORT] [--group-commit syncfs|fdatasync] \\
+                    [--storage-writes async|sync]
 
         Runs one MOM broker node. Without --zookeeper it runs standalone on an embedded
         coordinator. The JWT secret comes from MOM_SECRET_KEY or --secret-file.
@@ -24,6 +25,9 @@ public enum NodeServer {
         --group-commit syncfs (default) makes every partition log written in one pass durable
         with one syncfs of the data directory's file system; fdatasync syncs each log on its
         own. Give the data directory a file system of its own with syncfs.
+        --storage-writes async (default, with syncfs) runs that syncfs on a thread of its own
+        while replication goes on; sync makes each pass wait for it. Either way a produce is
+        acked only after a majority has its records on disk.
         A Raft leader heartbeats every --heartbeat-ticks ticks (1-5); a follower campaigns after
         10-20 ticks without hearing from its leader.
         """

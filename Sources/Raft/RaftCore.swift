@@ -109,7 +109,8 @@ final class RaftCore {
         leadTransferee = nil
         tracker.resetVotes()
         let next = log.lastIndex.next
-        let stable = log.stableLastIndex
+        // Only synced entries count toward commit (asynchronous storage writes may hold more).
+        let stable = log.syncedLastIndex
         for peer in tracker.memberIDs {
             var progress = Progress(next: next, inflightMessagesMax: config.inflightMessagesMax,
                                     inflightBytesMax: config.inflightBytesMax,

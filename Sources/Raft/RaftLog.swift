@@ -11,6 +11,11 @@ struct RaftLog {
     private(set) var committed: LogIndex
     /// The highest index the application has applied. Never decreases; `<= committed`.
     private(set) var applied: LogIndex
+    /// Stable entries up to here are also synced (asynchronous storage writes hand over entries
+    /// written but not yet synced; otherwise this keeps up with the stable index). Only synced
+    /// entries are applied, so a state machine never acts on an entry its own disk could still
+    /// lose (a deleted partition's files, say, for a metadata entry lost in a power cut).
+    private var syncedIndex: LogIndex
     /// Committed bytes handed out per Ready (at least one entry).
     let committedEntriesBytesMax: Int
     /// TEST-ONLY (planted bugs): a leader may then send entries that conflict with our
@@ -25,6 +30,7 @@ struct RaftLog {
         unstable = UnstableLog(offset: last.next)
         committed = first.previous
         applied = first.previous
+        syncedIndex = last
         self.committedEntriesBytesMax = committedEntriesBytesMax
     }
 
@@ -41,6 +47,14 @@ struct RaftLog {
     /// Everything up to this index is durable locally.
     /// `.zero` while a received snapshot is not yet persisted (nothing is known durable then).
     var stableLastIndex: LogIndex { unstable.stableLastIndex ?? .zero }
+    /// Everything up to this index is stable and synced.
+    var syncedLastIndex: LogIndex { min(stableLastIndex, syncedIndex) }
+
+    /// A sync covering the stable entries up to `index` finished (the caller checked that the
+    /// log still holds the entry it wrote there).
+    mutating func markSynced(upTo index: LogIndex) {
+        syncedIndex = max(syncedIndex, min(index, stableLastIndex))
+    }
 
     /// The term at `index`, or nil when it was compacted or is beyond the log.
     func term(at index: LogIndex) -> Term? {
@@ -105,6 +119,8 @@ struct RaftLog {
     mutating func append(_ entries: [Entry]) -> LogIndex {
         guard let first = entries.first else { return lastIndex }
         precondition(first.index > committed, "appending \(first.index) would overwrite committed \(committed)")
+        // Replaced entries were synced, their replacements are not.
+        syncedIndex = min(syncedIndex, first.index.previous)
         unstable.truncateAndAppend(entries)
         return lastIndex
     }
@@ -131,7 +147,7 @@ struct RaftLog {
     }
 
     /// The last index that may be applied: committed and durable here.
-    private var appliableIndex: LogIndex { min(committed, stableLastIndex) }
+    private var appliableIndex: LogIndex { min(committed, syncedLastIndex) }
 
     var hasCommittedEntriesToApply: Bool {
         appliableIndex > max(applied, firstIndex.previous) && unstable.snapshot == nil
@@ -184,6 +200,8 @@ struct RaftLog {
     /// Replaces the log with `snapshot` (a follower installing a leader's snapshot).
     mutating func restore(_ snapshot: Snapshot) {
         committed = snapshot.metadata.index
+        // The snapshot is persisted durably before it is advanced; nothing after it is synced.
+        syncedIndex = snapshot.metadata.index
         unstable.restore(snapshot)
     }
 

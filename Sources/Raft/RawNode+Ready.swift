@@ -74,21 +74,24 @@ extension RawNode {
                 core.applyConfigChange(change, at: entry.index)
             }
         }
-        if entriesDurable && !ready.entries.isEmpty { core.acknowledgeOwnAppend(upTo: core.log.stableLastIndex) }
+        if entriesDurable {
+            core.log.markSynced(upTo: core.log.stableLastIndex)
+            if !ready.entries.isEmpty { core.acknowledgeOwnAppend(upTo: core.log.stableLastIndex) }
+        }
         core.checkInvariants()
     }
 
-    /// A sync that started after entries up to (`index`, `term`) were written has finished: a
-    /// leader now counts itself toward their commit. Nothing happens when the log no longer
-    /// holds that entry (replaced since: the sync covered other entries) or when this node does
-    /// not lead. Returns whether anything changed (the node may then have a Ready).
+    /// A sync that started after entries up to (`index`, `term`) were written has finished:
+    /// they may now be applied here once committed, and a leader counts itself toward their
+    /// commit. Nothing happens when the log no longer holds that entry (replaced since: the
+    /// sync covered other entries). Returns whether it counted (the node may then have a Ready).
     @discardableResult
     public func acknowledgeDurable(upTo index: LogIndex, term: Term) -> Bool {
-        guard core.role == .leader, index <= core.log.stableLastIndex, core.log.term(at: index) == term else { return false }
-        let before = core.hardState.commit
+        guard index <= core.log.stableLastIndex, core.log.term(at: index) == term else { return false }
+        core.log.markSynced(upTo: index)
         core.acknowledgeOwnAppend(upTo: index)
         core.checkInvariants()
-        return core.hardState.commit != before
+        return true
     }
 
     /// A full view of the node, including per-peer progress when it leads.

@@ -3,7 +3,9 @@ import Raft
 import SystemIO
 
 /// persist → send the leader's appends → sync every dirty log together → send the rest →
-/// apply → advance, over every group with a Ready.
+/// apply → advance, over every group with a Ready. With asynchronous storage writes the sync
+/// is handed to `BackgroundSync` instead, and only what vouches for durability waits for it
+/// (ReplicationHost+AsyncWrites).
 extension ReplicationHost {
     /// Returns whether a group it advanced has another Ready at once (only those can: nothing
     /// else changed since their `hasReady` was asked).
@@ -21,13 +23,15 @@ extension ReplicationHost {
         }
         // A leader's appends and heartbeats go out before its own fdatasync, so the followers'
         // syncs overlap it (Raft thesis §10.2.1, as etcd does). This is safe because the leader
-        // counts itself in the commit quorum only in `advance`, after the sync below; its term
-        // was made durable before it could win the election. Responses and votes wait.
+        // counts itself in the commit quorum only once its sync finished (`advance` after the
+        // sync below, or `acknowledgeDurable`); its term was made durable before it could win
+        // the election. Responses and votes wait.
         var early: [(GroupID, Message)] = []
         var late: [(GroupID, Message)] = []
         for (group, ready) in readies where !failed.contains(group.id) {
             for message in ready.messages {
-                if Self.mayPrecedeSync(message) { early.append((group.id, message)) } else { late.append((group.id, message)) }
+                let waits = background == nil ? !Self.mayPrecedeSync(message) : Self.vouchesForDurability(message)
+                if waits { late.append((group.id, message)) } else { early.append((group.id, message)) }
             }
         }
         sendMessages(early)

@@ -6,8 +6,9 @@ import SystemIO
 /// hands their sync to `BackgroundSync` instead of waiting for it. Until that sync finishes:
 /// - a leader does not count itself toward those entries' commit (`RawNode.advance(_:entriesDurable:)`
 ///   with false, then `acknowledgeDurable` on completion);
-/// - a group's messages that vouch for durability (append and vote responses, everything that
-///   `mayPrecedeSync` holds back) wait with the newest unfinished sync of that group's writes.
+/// - a group's messages that vouch for durability (append and vote responses,
+///   `vouchesForDurability`) wait with the newest unfinished sync of that group's writes;
+/// - committed entries are applied only once synced here too (`RaftLog.syncedLastIndex`).
 /// So nothing is acked, and no peer hears "I have it", before a sync that started after the
 /// write has finished, as in the synchronous pipeline; but the loop keeps appending, stepping
 /// and replicating meanwhile, and later passes' entries join the next sync.
@@ -22,12 +23,25 @@ struct PendingSync {
 
     let ticket: UInt64
     let writes: [Write]
-    var messages: [(GroupID, Message)]
+    /// Held messages, with the replica that sent them: one removed since (and perhaps added
+    /// again under the same id, empty) must not vouch for what the old one wrote.
+    var messages: [(GroupReplica, Message)]
 }
 
 extension ReplicationHost {
     /// Passes whose syncs may be unfinished at once; beyond it the loop waits (back-pressure).
     static let pendingSyncsMax = 64
+
+    /// Whether a message tells its receiver that this node has something on disk: an append
+    /// response (its index counts toward commit) or a granted or refused vote (the vote itself
+    /// is durable at once, but a vote response must not overtake the log it was judged on).
+    /// Heartbeat responses carry no index, and requests speak for nothing stored here.
+    static func vouchesForDurability(_ message: Message) -> Bool {
+        switch message.kind {
+        case .appendResponse, .voteResponse, .preVoteResponse: return true
+        default: return false
+        }
+    }
 
     /// Whether persisting `ready` rewrites what the log already holds (a conflict's truncation,
     /// a snapshot's reset): no sync may be running then, or its completion could vouch for
@@ -67,12 +81,12 @@ extension ReplicationHost {
         }
         var now: [(GroupID, Message)] = []
         for (id, message) in late where !failed.contains(id) {
-            guard let ticket = groups[id]?.unsyncedTicket, ticket != 0,
-                  let slot = syncsInFlight.lastIndex(where: { $0.ticket == ticket }) else {
+            guard let group = groups[id], group.unsyncedTicket != 0,
+                  let slot = syncsInFlight.lastIndex(where: { $0.ticket == group.unsyncedTicket }) else {
                 now.append((id, message))
                 continue
             }
-            syncsInFlight[slot].messages.append((id, message))
+            syncsInFlight[slot].messages.append((group, message))
         }
         sendMessages(now)
     }
@@ -113,6 +127,7 @@ extension ReplicationHost {
                 fail(group, error)
             }
         }
-        sendMessages(pending.messages.filter { groups[$0.0] != nil })
+        // A failed group was removed by `fail`, so its messages go nowhere.
+        sendMessages(pending.messages.filter { groups[$0.0.id] === $0.0 }.map { ($0.0.id, $0.1) })
     }
 }

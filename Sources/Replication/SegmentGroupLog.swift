@@ -66,10 +66,13 @@ public final class SegmentGroupLog: GroupLog {
 
     /// The commit index is not synced on its own, so it may lag a snapshot installed since:
     /// everything up to the snapshot is committed by definition (Raft refuses a commit index
-    /// below the log start).
+    /// below the log start). It may also lead the log: `raft-state` is replaced durably when
+    /// term or vote change, with the commit index of that moment, while entries below it can
+    /// still be unsynced and lost in a crash. The commit index is volatile in Raft (the leader
+    /// tells it again), so it is lowered to the log's end rather than trusted.
     public func initialState() throws -> (HardState, Configuration) {
         var state = hardState
-        state.commit = max(state.commit, latestSnapshot.metadata.index)
+        state.commit = max(min(state.commit, try lastIndex()), latestSnapshot.metadata.index)
         return (state, latestSnapshot.metadata.configuration)
     }
 

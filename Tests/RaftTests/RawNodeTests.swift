@@ -189,4 +189,45 @@ import Testing
         #expect(node.status.applied == LogIndex(10))
         #expect(node.status.configuration.learners.isEmpty)
     }
+
+    /// Asynchronous storage writes: a follower's entries, committed by the leader, are applied
+    /// only once this node's own sync of them finished, and a leader counts itself only then.
+    @Test func writtenButUnsyncedEntriesAreNeitherAppliedNorCounted() throws {
+        let harness = try Harness(voters: [NodeID(1), NodeID(2), NodeID(3)])
+        let node = harness.node
+        let entries = [Entry(term: Term(2), index: LogIndex(2), data: [1]), Entry(term: Term(2), index: LogIndex(3), data: [2])]
+        try node.step(Message(kind: .append, from: NodeID(2), to: NodeID(1), term: Term(2), logTerm: Term(1),
+                              index: LogIndex(1), entries: entries, commit: LogIndex(3)))
+        let writing = node.ready()
+        try harness.storage.append(writing.entries)
+        if let hardState = writing.hardState { harness.storage.setHardState(hardState) }
+        node.advance(writing, entriesDurable: false)
+        if node.hasReady() {
+            #expect(node.ready().committedEntries.isEmpty, "committed entries applied before this node synced them")
+        } else {
+            #expect(!node.hasReady())
+        }
+        #expect(!node.acknowledgeDurable(upTo: LogIndex(3), term: Term(1)), "a sync of other entries than those now held counts for nothing")
+        #expect(node.acknowledgeDurable(upTo: LogIndex(3), term: Term(2)))
+        var applied: [LogIndex] = []
+        while node.hasReady() {
+            let ready = node.ready()
+            applied += ready.committedEntries.map(\.index)
+            node.advance(ready)
+        }
+        #expect(applied == [LogIndex(2), LogIndex(3)], "applied once synced")
+    }
+
+    @Test func aLeaderCountsItselfOnlyForSyncedEntries() throws {
+        let harness = try Harness()
+        try harness.node.campaign()
+        let node = harness.node
+        let electing = node.ready()
+        try harness.storage.append(electing.entries)
+        harness.storage.setHardState(electing.hardState!)
+        node.advance(electing, entriesDurable: false)
+        #expect(node.status.hardState.commit == LogIndex(1), "the lone voter's entry is not committed before its sync")
+        #expect(node.acknowledgeDurable(upTo: LogIndex(2), term: Term(2)))
+        #expect(node.status.hardState.commit == LogIndex(2))
+    }
 }

@@ -125,6 +125,8 @@ private func entries(_ range: ClosedRange<UInt64>, term: UInt64) -> [Entry] {
         // The application persists the Ready's entries, then advances.
         try (log.storage as! MemoryStorage).append(log.unstable.entries)
         log.unstable.stableTo(index: LogIndex(7), term: Term(3))
+        #expect(log.committedEntriesToApply().map(\.index.rawValue) == [1, 2, 3, 4, 5], "written is not yet synced")
+        log.markSynced(upTo: LogIndex(7))
         #expect(log.committedEntriesToApply().map(\.index.rawValue) == [1, 2, 3, 4, 5, 6, 7])
         log.applied(to: LogIndex(7))
         #expect(!log.hasCommittedEntriesToApply)

@@ -97,17 +97,22 @@ final class GatedFileSystemSync: FileSystemSync, @unchecked Sendable {
         followers[1].open()
     }
 
-    /// The leader's own sync is not on the path when two followers' syncs make the majority:
-    /// a slow leader disk delays nothing (the point of the pipelining).
-    @Test func twoFollowersCommitWhileTheLeaderStillSyncs() async throws {
+    /// Two followers' finished syncs commit an entry while the leader's own sync still runs,
+    /// but the leader applies it, and so acks it, only once its own disk has it too.
+    @Test func twoFollowersCommitButTheLeaderAppliesOnlyAfterItsOwnSync() async throws {
         let (cluster, gates, leader) = try await warmCluster(nodes: 3)
         defer { cluster.forEach { $0.host.stop() } }
         let leaderGate = try #require(gates[leader.host.nodeID])
         leaderGate.close()
-        let result = try #require(await ReplicationHostTests.propose([2], to: group, on: leader))
-        #expect((try? result.get()) != nil, "committed by the two followers: \(result)")
+        let outcome = Outcome<Result<ClosedRange<LogIndex>, ReplicationError>>()
+        let before = try #require(leader.host.status(of: group)).commit
+        leader.host.propose(group, entries: [[2]]) { outcome.set($0) }
+        #expect(await eventually { (leader.host.status(of: group)?.commit ?? before) > before }, "the followers' syncs commit it")
         #expect(leaderGate.blocked == 1, "the leader's own sync is still waiting")
+        #expect(outcome.peek() == nil, "acked before the leader's own disk had it")
         leaderGate.open()
+        let result = try #require(await outcome.wait())
+        #expect((try? result.get()) != nil, "acked once the leader synced too: \(result)")
     }
 
     /// Syncs requested while one runs share the next: three requests, two syncs.

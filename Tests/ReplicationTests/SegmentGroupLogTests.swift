@@ -33,6 +33,27 @@ import Testing
         #expect(configuration.voters == [NodeID(1), NodeID(2), NodeID(3)])
     }
 
+    /// `raft-state` is replaced durably on a term change with the commit index of the moment,
+    /// which may cover entries not synced yet; after a crash the commit index is lowered to the
+    /// log's end, and a Raft node starts on it (it used to refuse: commit beyond the last index).
+    @Test func aCommitIndexAheadOfTheSurvivingLogIsLowered() throws {
+        let fileSystem = SimulatedFileSystem(seed: 21)
+        let log = try Self.open(fileSystem)
+        try log.bootstrap(Configuration(voters: [NodeID(1), NodeID(2), NodeID(3)]))
+        try log.append(Self.entries(1...3, term: 1))
+        try log.sync()
+        try log.append(Self.entries(4...8, term: 1))
+        try log.save(HardState(term: Term(2), vote: nil, commit: LogIndex(8)))
+        fileSystem.crash()
+        let reopened = try Self.open(fileSystem)
+        #expect(try reopened.lastIndex() == LogIndex(3), "the unsynced entries are gone")
+        let (hard, _) = try reopened.initialState()
+        #expect(hard.term == Term(2), "the term was made durable")
+        #expect(hard.commit == LogIndex(3))
+        let node = try RawNode(config: RaftConfig(id: NodeID(1)), storage: reopened, random: SeededRandom(seed: 1))
+        #expect(node.status.hardState.commit == LogIndex(3))
+    }
+
     @Test func conflictingAppendReplacesTheSuffix() throws {
         let fileSystem = SimulatedFileSystem(seed: 2)
         let log = try Self.open(fileSystem)

@@ -171,6 +171,8 @@ public struct NodeConfig: Equatable, Sendable {
                 throw Invalid(message: "--group-commit takes syncfs or fdatasync, not '\(mode)'")
             }
             config.groupCommit = groupCommit
+            // The background sync is one syncfs: with per-log fdatasync each pass syncs itself.
+            if groupCommit == .fdatasync { config.storageWrites = .sync }
         }
         if let mode = values["storage-writes"] {
             guard let storageWrites = StorageWrites(rawValue: mode) else {

@@ -1,6 +1,36 @@
 import MOMCore
 import SystemIO
 
+/// A finished background sync.
+struct FinishedSync: Equatable {
+    /// Every ticket up to this one is covered.
+    let throughTicket: UInt64
+    /// A failed sync may have lost any write of the tickets it covers.
+    let error: Errno?
+}
+
+/// Where the syncs of asynchronous storage writes run: `BackgroundSync` (a thread of its own)
+/// or `SteppedSync` (the loop thread, for a single-threaded simulated file system).
+protocol SyncEngine: AnyObject {
+    /// Loop thread: asks for a sync covering every write made so far; returns its ticket.
+    /// `file`, when given, is the only file written since the last request; the sync closes it.
+    func request(file: (any FileSyncHandle)?) -> UInt64
+    /// Loop thread: the syncs finished since the last call, oldest first.
+    func takeFinished() -> [FinishedSync]
+    /// Loop thread: returns once every requested sync has finished. The loop calls it before
+    /// it rewrites a log (truncation, snapshot), so no sync is running while it does.
+    func waitForAll()
+    /// Finishes the requested syncs; call once the loop asks for no more.
+    func stop()
+    /// Whether requested syncs finish only when the loop asks (it must then not sleep).
+    var needsPass: Bool { get }
+}
+
+extension SyncEngine {
+    /// A sync of every file written so far.
+    func request() -> UInt64 { request(file: nil) }
+}
+
 /// The sync half of asynchronous storage writes (etcd 3.6's AsyncStorageWrites): one thread
 /// runs whole-file-system syncs (syncfs) while the loop goes on appending, stepping and
 /// replicating, so the disk's sync time overlaps the loop's CPU work instead of stalling it.
@@ -16,13 +46,8 @@ import SystemIO
 /// fdatasyncs just those, which costs less than syncfs (it flushes nothing else of the file
 /// system). Otherwise it runs syncfs. Either way the thread touches no log's state, so the
 /// logs stay the loop's alone.
-final class BackgroundSync: @unchecked Sendable {
-    struct Finished: Equatable {
-        /// Every ticket up to this one is covered.
-        let throughTicket: UInt64
-        /// A failed sync may have lost any write of the tickets it covers.
-        let error: Errno?
-    }
+final class BackgroundSync: SyncEngine, @unchecked Sendable {
+    typealias Finished = FinishedSync
 
     private let fileSystemSync: any FileSystemSync
     private let wake: @Sendable () -> Void
@@ -47,9 +72,9 @@ final class BackgroundSync: @unchecked Sendable {
         self.wake = wake
     }
 
-    /// Loop thread: asks for a sync covering every write made so far; returns its ticket.
-    /// `file`, when given, is the only file written since the last request; the sync closes it.
-    func request(file: (any FileSyncHandle)? = nil) -> UInt64 {
+    var needsPass: Bool { false }
+
+    func request(file: (any FileSyncHandle)?) -> UInt64 {
         if thread == nil { thread = OSThread.start(name: "mom-sync") { [self] in run() } }
         let ticket = lock.withLock { () -> UInt64 in
             precondition(!stopping, "sync requested after stop")
@@ -61,7 +86,6 @@ final class BackgroundSync: @unchecked Sendable {
         return ticket
     }
 
-    /// Loop thread: the syncs finished since the last call, oldest first.
     func takeFinished() -> [Finished] {
         lock.withLock {
             defer { finished.removeAll(keepingCapacity: true) }
@@ -69,15 +93,12 @@ final class BackgroundSync: @unchecked Sendable {
         }
     }
 
-    /// Loop thread: blocks until every requested sync has finished. The loop calls it before it
-    /// rewrites a log (truncation, snapshot), so no sync is running while it does.
     func waitForAll() {
         lock.lock()
         while completed < requested { lock.wait(untilMonotonicNanoseconds: clock.monotonicNanoseconds() + 1_000_000_000) }
         lock.unlock()
     }
 
-    /// Finishes the requested syncs and joins the thread; call once the loop asks for no more.
     func stop() {
         lock.withLock { stopping = true }
         lock.broadcast()

@@ -23,7 +23,8 @@ extension ReplicationHost {
                 earlyMessages.expire(tick: tickCount)
                 nextTick = max(nextTick + tickNanoseconds, now + tickNanoseconds / 2)
             }
-            moreWork = processReadies(nowNanoseconds: now)
+            // A stepped sync (simulated file system) finishes only when the loop comes round.
+            moreWork = processReadies(nowNanoseconds: now) || (background?.needsPass ?? false)
             wakeLeaderWaiters(nowNanoseconds: clock.monotonicNanoseconds())
             if stopping { shutDown() }
         }

@@ -56,7 +56,7 @@ extension ReplicationHost {
     /// After a pass's writes: asks for one sync of every log written, and holds back `late`
     /// messages of groups with an unfinished sync. Groups whose sync point cannot be read fail.
     func handOffSync(
-        written: [(GroupReplica, Ready)], late: [(GroupID, Message)], to background: BackgroundSync,
+        written: [(GroupReplica, Ready)], late: [(GroupID, Message)], to background: any SyncEngine,
         failed: inout Set<GroupID>
     ) {
         var writes: [PendingSync.Write] = []

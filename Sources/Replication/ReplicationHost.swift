@@ -31,6 +31,10 @@ public final class ReplicationHost: @unchecked Sendable {
         /// (required); acks, a leader's own vote toward commit, and responses that vouch for
         /// durability still wait for that sync. Off: each pass syncs before it goes on.
         public var asyncStorageWrites = false
+        /// Tests and simulation: with asynchronous storage writes, run the syncs on the loop
+        /// thread, finishing pending ones at random passes from this seed (`SteppedSync`), as a
+        /// single-threaded `SimulatedFileSystem` needs.
+        public var steppedSyncSeed: UInt64?
         public init() {}
     }
 
@@ -53,7 +57,7 @@ public final class ReplicationHost: @unchecked Sendable {
     let inbox: Inbox<Command>
     let syncPool: SyncPool
     /// The background sync of asynchronous storage writes, when on.
-    let background: BackgroundSync?
+    let background: (any SyncEngine)?
     /// Loop thread: passes whose background sync has not finished, in ticket order.
     var syncsInFlight: [PendingSync] = []
     private let statusLock = ConditionMutex()
@@ -87,7 +91,11 @@ public final class ReplicationHost: @unchecked Sendable {
                 preconditionFailure("asynchronous storage writes need a whole-file-system sync")
             }
             let inbox = self.inbox
-            self.background = BackgroundSync(fileSystemSync: fileSystemSync) { inbox.wake() }
+            if let seed = settings.steppedSyncSeed {
+                self.background = SteppedSync(fileSystemSync: fileSystemSync, seed: seed)
+            } else {
+                self.background = BackgroundSync(fileSystemSync: fileSystemSync) { inbox.wake() }
+            }
         } else {
             self.background = nil
         }

@@ -10,7 +10,7 @@ import SystemIO
 ///   an in-process 3-node Raft cluster over the simulated network with zero delay; measures
 ///   committed proposals per second (the Raft core plus the host pipeline, no disk, no sockets).
 /// - `mom-bench simulate [--seeds N] [--first-seed S] [--schedule swarm|leaderChurn]
-///   [--planted-bug commitPreviousTermEntries|voteWithoutLogCheck] [--fault-ticks T]`:
+///   [--planted-bug commitPreviousTermEntries|voteWithoutLogCheck] [--fault-ticks T] [--storage-writes sync|async]`:
 ///   a long deterministic-simulation campaign; `MOM_SEED=<n>` replays one seed verbosely.
 ///   Exit status 1 when any seed fails; every failure prints its seed.
 enum RaftWorkload {
@@ -42,6 +42,7 @@ enum RaftWorkload {
         usage: mom-bench raft [--messages N] [--size BYTES] [--batch N] [--duration SEC] [--json]
                mom-bench simulate [--seeds N] [--first-seed S] [--schedule swarm|leaderChurn]
                                   [--planted-bug commitPreviousTermEntries|voteWithoutLogCheck] [--fault-ticks T]
+                                  [--storage-writes sync|async]
                MOM_SEED=<n> mom-bench simulate   replays seed n and prints its report
         """
 
@@ -57,7 +58,7 @@ enum RaftWorkload {
     }
 
     static let knownBenchmarkFlags: Set<String> = ["--messages", "--size", "--batch", "--duration", "--json"]
-    static let knownCampaignFlags: Set<String> = ["--seeds", "--first-seed", "--schedule", "--planted-bug", "--fault-ticks"]
+    static let knownCampaignFlags: Set<String> = ["--seeds", "--first-seed", "--schedule", "--planted-bug", "--fault-ticks", "--storage-writes"]
 
     // MARK: mom-bench raft
 
@@ -142,6 +143,11 @@ enum RaftWorkload {
         case "leaderChurn": options.scheduleKind = .leaderChurn
         default: return usage("--schedule is swarm or leaderChurn")
         }
+        switch flags["--storage-writes"] ?? "sync" {
+        case "sync": options.asyncStorageWrites = false
+        case "async": options.asyncStorageWrites = true
+        default: return usage("--storage-writes is sync or async")
+        }
         switch flags["--planted-bug"] {
         case nil: break
         case "commitPreviousTermEntries": options.plantedBugs = .commitPreviousTermEntries
@@ -188,7 +194,7 @@ enum RaftWorkload {
         }
         let seconds = Double(clock.monotonicNanoseconds() - start) / 1e9
         print("simulate: seeds \(firstSeed)..<\(firstSeed + seeds) (\(seeds)), schedule \(options.scheduleKind.rawValue), "
-            + "planted \(options.plantedBugs.rawValue), \(ticks) ticks, slowest commit after healing \(slowestRecovery) ticks (seed \(slowestSeed)), "
+            + "planted \(options.plantedBugs.rawValue), storage writes \(options.asyncStorageWrites ? "async" : "sync"), \(ticks) ticks, slowest commit after healing \(slowestRecovery) ticks (seed \(slowestSeed)), "
             + "\(failures.count) failed, \(seconds) s")
         if !failures.isEmpty { print("failed seeds: \(failures.prefix(50).map(String.init).joined(separator: " "))") }
         return failures.isEmpty ? 0 : 1

@@ -13,6 +13,8 @@ extension SimulatedCluster {
             // after it, yet the leader has decided that the entries are committed.
             crashPoint = .afterSync
         }
+        // Asynchronous writes: no sync may be running while a log is rewritten.
+        if asyncStorageWrites && rewritesLog(ready, of: node) { try finishSync(node) }
         node.storage.write(snapshot: ready.snapshot, entries: ready.entries, hardState: ready.hardState)
         recordCommitted(node, hardState: ready.hardState)
         if let term = node.leaderTerm, node.completenessCheckedTerm != term {
@@ -20,10 +22,30 @@ extension SimulatedCluster {
             checker.checkLeaderCompleteness(leader: node.id, term: term, log: node.storage.written)
         }
         if crashPoint == .afterWrite { return crash(node, downTicksMax: downTicksMax) }
-        if ready.mustSync { node.storage.sync() }
+        if asyncStorageWrites {
+            // What the host makes durable at once: an installed snapshot (its own syncs), term
+            // and vote (an atomic file). Entries wait for the background sync.
+            if ready.snapshot != nil {
+                node.storage.sync()
+            } else if ready.mustSync, let hardState = ready.hardState, hardState.term != node.storage.durable.hardState.term || hardState.vote != node.storage.durable.hardState.vote {
+                node.storage.syncHardState()
+            }
+            if let last = ready.entries.last {
+                var pending = node.pendingSync ?? PendingSimulatedSync(index: last.index, term: last.term)
+                pending.index = last.index
+                pending.term = last.term
+                node.pendingSync = pending
+            }
+        } else if ready.mustSync {
+            node.storage.sync()
+        }
         if crashPoint == .afterSync { return crash(node, downTicksMax: downTicksMax) }
         for message in ready.messages {
             guard let to = position(of: message.to), message.to != node.id else { continue }
+            if asyncStorageWrites, node.pendingSync != nil, Self.vouchesForDurability(message) {
+                node.pendingSync!.held.append(message)
+                continue
+            }
             network.send(message, from: node.position, to: to, now: now, random: &random)
         }
         if crashPoint == .afterSend { return crash(node, downTicksMax: downTicksMax) }
@@ -38,8 +60,37 @@ extension SimulatedCluster {
             if entry.kind == .configChange { configChangesApplied += 1 }
         }
         if crashPoint == .afterApply { return crash(node, downTicksMax: downTicksMax) }
-        raw.advance(ready)
+        raw.advance(ready, entriesDurable: !asyncStorageWrites)
         try observeRole(node)
+    }
+
+    /// Asynchronous writes: the node's background sync finishes. Everything written is now
+    /// durable, the node counts itself for it, and the messages that waited go out.
+    func finishSync(_ node: SimulatedNode) throws {
+        guard let pending = node.pendingSync, let raw = node.raw else { return }
+        node.pendingSync = nil
+        node.storage.sync()
+        raw.acknowledgeDurable(upTo: pending.index, term: pending.term)
+        for message in pending.held {
+            guard let to = position(of: message.to) else { continue }
+            network.send(message, from: node.position, to: to, now: now, random: &random)
+        }
+        try observeRole(node)
+    }
+
+    /// Whether a Ready rewrites what the log holds (a conflict's truncation, a snapshot).
+    func rewritesLog(_ ready: Ready, of node: SimulatedNode) -> Bool {
+        if ready.snapshot != nil { return true }
+        guard let first = ready.entries.first else { return false }
+        return first.index <= node.storage.written.lastIndex
+    }
+
+    /// What ReplicationHost holds until the sync: append and vote responses.
+    static func vouchesForDurability(_ message: Message) -> Bool {
+        switch message.kind {
+        case .appendResponse, .voteResponse, .preVoteResponse: return true
+        default: return false
+        }
     }
 
     /// Records the entries this node now claims committed (up to its new commit index), so the
@@ -79,6 +130,7 @@ extension SimulatedCluster {
 
     func crash(_ node: SimulatedNode, downTicksMax: UInt64) {
         node.raw = nil
+        node.pendingSync = nil
         node.leaderTerm = nil
         node.storage.crash()
         node.restartTick = now + 1 + random.uniform(below: max(downTicksMax, 1))

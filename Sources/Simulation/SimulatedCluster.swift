@@ -43,14 +43,18 @@ public final class SimulatedCluster {
     public var leaderCommitCrashPercent: UInt64 = 0
     /// How many Ready rounds one `settle()` may run: a bound on every delivery loop.
     static let settleRoundsMax = 10_000
+    /// Hosts run asynchronous storage writes (ReplicationHost+AsyncWrites): entries are synced
+    /// after the Ready is advanced, at a random later tick; append and vote responses wait.
+    public let asyncStorageWrites: Bool
 
     /// `nodeCount` voters bootstrapped from a snapshot at index 1, term 1; `configure` adjusts
     /// each node's RaftConfig (planted bugs, limits).
     public init(
         nodeCount: Int, seed: UInt64, network faults: NetworkFaults, messagesInFlightMax: Int = 10_000,
-        configure: (inout RaftConfig) -> Void = { _ in }
+        asyncStorageWrites: Bool = false, configure: (inout RaftConfig) -> Void = { _ in }
     ) throws {
         precondition(nodeCount >= 1 && nodeCount <= 9, "1 to 9 nodes")
+        self.asyncStorageWrites = asyncStorageWrites
         random = SeededRandom(seed: seed)
         ids = (1...UInt64(nodeCount)).map(NodeID.init)
         let bootstrap = Snapshot(metadata: SnapshotMetadata(index: LogIndex(1), term: Term(1), configuration: Configuration(voters: Set(ids))))
@@ -92,6 +96,8 @@ public final class SimulatedCluster {
         }
         try deliverDue()
         try handleReadies(crashPerMil: crashPerMil, downTicksMax: downTicksMax)
+        // A background sync finishes at a random tick after it was asked for.
+        for node in nodes where node.pendingSync != nil && random.chance(1, in: 2) { try finishSync(node) }
         now += 1
     }
 
@@ -102,7 +108,9 @@ public final class SimulatedCluster {
             let hadReady = nodes.contains { $0.raw?.hasReady() ?? false }
             try handleReadies(crashPerMil: 0, downTicksMax: 1)
             let delivered = try deliverDue()
-            if !hadReady && delivered == 0 { return }
+            let syncing = nodes.filter { $0.pendingSync != nil }
+            for node in syncing { try finishSync(node) }
+            if !hadReady && delivered == 0 && syncing.isEmpty { return }
         }
     }
 

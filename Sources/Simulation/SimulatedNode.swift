@@ -21,6 +21,9 @@ final class SimulatedNode {
     var completenessCheckedTerm: Term?
     /// The commit index up to which this node's committed entries were recorded in the history.
     var recordedCommit: LogIndex
+    /// Asynchronous storage writes: entries written but not yet synced (the last of them), and
+    /// the messages that wait for that sync. Lost on a crash.
+    var pendingSync: PendingSimulatedSync?
 
     init(id: NodeID, position: Int, image: DiskImage, config: RaftConfig) {
         self.id = id
@@ -32,4 +35,12 @@ final class SimulatedNode {
     }
 
     var isUp: Bool { raw != nil }
+}
+
+/// The unfinished sync of a simulated node with asynchronous storage writes: it will cover every
+/// entry written so far, up to (`index`, `term`), and release `held` when it finishes.
+struct PendingSimulatedSync {
+    var index: LogIndex
+    var term: Term
+    var held: [Message] = []
 }

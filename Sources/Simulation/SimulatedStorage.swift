@@ -104,6 +104,12 @@ public final class SimulatedStorage: RaftStorage {
         hasUnsyncedWrites = false
     }
 
+    /// Asynchronous storage writes: term and vote (with the commit index of the moment) are
+    /// replaced durably on their own, as `SegmentGroupLog.save` does; entries stay unsynced.
+    public func syncHardState() {
+        durable.hardState = written.hardState
+    }
+
     /// Power loss: unsynced writes vanish.
     public func crash() {
         written = durable
@@ -120,8 +126,12 @@ public final class SimulatedStorage: RaftStorage {
     // MARK: RaftStorage
 
     /// The written hard state and the snapshot's configuration (the node restarts at the snapshot).
+    /// The commit index may lead the log after a crash when the hard state was synced on its
+    /// own (asynchronous storage writes): it is lowered to the log's end, as `SegmentGroupLog` does.
     public func initialState() throws -> (HardState, Configuration) {
-        (written.hardState, written.snapshot.metadata.configuration)
+        var state = written.hardState
+        state.commit = max(min(state.commit, written.lastIndex), written.snapshotIndex)
+        return (state, written.snapshot.metadata.configuration)
     }
 
     /// Entries in [from, to), at most `maxBytes` but at least one.

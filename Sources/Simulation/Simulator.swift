@@ -21,6 +21,9 @@ public struct SimulationOptions: Sendable {
     public var heartbeatTicks = 1
     /// Ticks between log-matching sweeps during the fault phase.
     public var logCheckIntervalTicks: UInt64 = 50
+    /// Hosts sync entries after advancing their Ready, at a random later tick (momd's
+    /// `--storage-writes async`); append and vote responses wait for that sync.
+    public var asyncStorageWrites = false
 
     /// The defaults: 300 fault ticks; after healing, a leader within 150 ticks, a commit within
     /// 300, applied everywhere within 1,500.
@@ -76,7 +79,10 @@ public enum Simulator {
             seed: seed, schedule: schedule, violation: nil, ticks: 0, committedIndex: .zero, leadersElected: 0,
             crashes: 0, network: NetworkStatistics(), ticksToRecover: nil)
         do {
-            let cluster = try SimulatedCluster(nodeCount: schedule.nodeCount, seed: seedRandom.next(), network: schedule.network) {
+            let cluster = try SimulatedCluster(
+                nodeCount: schedule.nodeCount, seed: seedRandom.next(), network: schedule.network,
+                asyncStorageWrites: options.asyncStorageWrites
+            ) {
                 $0.plantedBugs = options.plantedBugs
                 $0.electionTicks = options.electionTicks
                 $0.heartbeatTicks = options.heartbeatTicks

@@ -5,10 +5,13 @@ import Testing
 
 /// A seed replays exactly: same schedule, same ticks, same commits, same message counts.
 @Suite struct DeterminismTests {
-    @Test func sameSeedSameRun() {
+    @Test(arguments: [false, true])
+    func sameSeedSameRun(asyncStorageWrites: Bool) {
+        var options = SimulationOptions()
+        options.asyncStorageWrites = asyncStorageWrites
         for seed in TestSeed.seeds(0..<5) {
-            let first = Simulator.run(seed: seed)
-            let second = Simulator.run(seed: seed)
+            let first = Simulator.run(seed: seed, options: options)
+            let second = Simulator.run(seed: seed, options: options)
             #expect(first.schedule == second.schedule)
             #expect(first.ticks == second.ticks)
             #expect(first.committedIndex == second.committedIndex)

@@ -14,6 +14,10 @@ import Testing
     static let swarmSeedsPerChunk: UInt64 = 250
     /// 8 x 13 = 104 leader-churn seeds (Classic Raft, targeted leader crashes).
     static let churnSeedsPerChunk: UInt64 = 13
+    /// 8 x 100 = 800 swarm seeds with asynchronous storage writes (momd's default), from seed
+    /// 1,000,000 so they are not the synchronous run's schedules again.
+    static let asyncSeedsPerChunk: UInt64 = 100
+    static let asyncFirstSeed: UInt64 = 1_000_000
 
     /// Fault phases (100 ticks, i.e. 5 to 10 election timeouts, then healing and up to 300
     /// liveness ticks) are shorter than the long campaign's 300, to fit the CI budget in debug
@@ -34,18 +38,27 @@ import Testing
         run(chunk: chunk, seedsPerChunk: SimulationCampaignTests.churnSeedsPerChunk, kind: .leaderChurn)
     }
 
-    func run(chunk: UInt64, seedsPerChunk: UInt64, kind: FaultSchedule.Kind) {
+    /// Entries synced at a random tick after their Ready was advanced, append and vote
+    /// responses held until then, crashes losing whatever was not synced yet.
+    @Test(arguments: 0..<SimulationCampaignTests.chunkCount)
+    func asyncStorageWritesSeedsPass(chunk: UInt64) {
+        run(chunk: chunk, seedsPerChunk: SimulationCampaignTests.asyncSeedsPerChunk, kind: .swarm,
+            firstSeed: SimulationCampaignTests.asyncFirstSeed, asyncStorageWrites: true)
+    }
+
+    func run(chunk: UInt64, seedsPerChunk: UInt64, kind: FaultSchedule.Kind, firstSeed: UInt64 = 0, asyncStorageWrites: Bool = false) {
         var options = SimulationCampaignTests.options
         options.scheduleKind = kind
-        let first = chunk * seedsPerChunk
+        options.asyncStorageWrites = asyncStorageWrites
+        let first = firstSeed + chunk * seedsPerChunk
         let seeds = TestSeed.replay.map { chunk == 0 ? [$0] : [] } ?? Array(first..<(first + seedsPerChunk))
         CrashReporter.install()
-        let slot = Int(chunk) + (kind == .swarm ? 0 : Int(SimulationCampaignTests.chunkCount))
+        let slot = Int(chunk) + (asyncStorageWrites ? 2 : kind == .swarm ? 0 : 1) * Int(SimulationCampaignTests.chunkCount)
         defer { CrashReporter.running(UInt64.max, slot: slot) }
         for seed in seeds {
             CrashReporter.running(seed, slot: slot)
             let report = Simulator.run(seed: seed, options: options)
-            #expect(report.passed, "\(kind.rawValue) \(report)")
+            #expect(report.passed, "\(kind.rawValue)\(asyncStorageWrites ? " async" : "") \(report)")
             if !report.passed { return }
         }
     }

@@ -51,22 +51,19 @@ extension PartitionPlacement {
 }
 
 extension TopicConfig {
+    /// The same topic with one partition's placement replaced; every other field is kept.
     func replacing(_ placement: PartitionPlacement) -> TopicConfig {
-        var partitions = self.partitions
-        partitions[Int(placement.partition.rawValue)] = placement
-        return TopicConfig(
-            name: name, replicationFactor: replicationFactor, retentionMilliseconds: retentionMilliseconds,
-            retentionBytes: retentionBytes, partitions: partitions)
+        var copy = self
+        copy.partitions[Int(placement.partition.rawValue)] = placement
+        return copy
     }
 }
 
 extension QueueConfig {
+    /// The same queue with one partition's placement replaced; every other field is kept.
     func replacing(_ placement: PartitionPlacement) -> QueueConfig {
-        var partitions = self.partitions
-        partitions[Int(placement.partition.rawValue)] = placement
-        return QueueConfig(
-            name: name, replicationFactor: replicationFactor, ackTimeoutMilliseconds: ackTimeoutMilliseconds,
-            maxDeliveries: maxDeliveries, partitions: partitions, deadLetterQueue: deadLetterQueue,
-            deadLetterSource: deadLetterSource)
+        var copy = self
+        copy.partitions[Int(placement.partition.rawValue)] = placement
+        return copy
     }
 }

@@ -76,8 +76,8 @@ struct TopicConfig: Hashable, Sendable {
     let replicationFactor: Int
     let retentionMilliseconds: UInt64?
     let retentionBytes: UInt64?
-    /// Indexed by partition number.
-    let partitions: [PartitionPlacement]
+    /// Indexed by partition number. A `var` so a reassignment replaces one placement in a copy.
+    var partitions: [PartitionPlacement]
 }
 
 /// A competing-consumers queue. Its dead-letter queue is an ordinary queue named
@@ -87,8 +87,8 @@ struct QueueConfig: Hashable, Sendable {
     let replicationFactor: Int
     let ackTimeoutMilliseconds: UInt64
     let maxDeliveries: Int?
-    /// Indexed by partition number.
-    let partitions: [PartitionPlacement]
+    /// Indexed by partition number. A `var` so a reassignment replaces one placement in a copy.
+    var partitions: [PartitionPlacement]
     /// Set on a queue with `maxDeliveries`: where exhausted messages go.
     let deadLetterQueue: String?
     /// Set on a dead-letter queue: the queue it serves.

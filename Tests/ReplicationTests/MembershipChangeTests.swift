@@ -45,6 +45,15 @@ import Testing
         }
     }
 
+    /// Three hosts of the group with one entry committed, and their leader.
+    static func committedCluster() async throws -> (links: LocalLinks, cluster: [Node], leader: Node) {
+        let links = LocalLinks()
+        let cluster = try await ReplicationHostTests.startCluster(nodes: 3, groups: [group], links: links)
+        try await commit([[1]], in: cluster)
+        let leader = try #require(ReplicationHostTests.leader(of: group, in: cluster))
+        return (links, cluster, leader)
+    }
+
     @Test func learnerCatchesUpAndIsPromotedToVoter() async throws {
         let links = LocalLinks()
         let cluster = try await ReplicationHostTests.startCluster(nodes: 3, groups: [Self.group], links: links)
@@ -75,11 +84,8 @@ import Testing
     }
 
     @Test func removedVoterLeavesAQuorumThatStillCommits() async throws {
-        let links = LocalLinks()
-        let cluster = try await ReplicationHostTests.startCluster(nodes: 3, groups: [Self.group], links: links)
+        let (links, cluster, leader) = try await Self.committedCluster()
         defer { cluster.forEach { $0.host.stop() } }
-        try await Self.commit([[1]], in: cluster)
-        let leader = try #require(ReplicationHostTests.leader(of: Self.group, in: cluster))
         let follower = try #require(cluster.first { $0.host.nodeID != leader.host.nodeID })
         let removed = try #require(await Self.change(.removeNode(follower.host.nodeID), on: leader))
         let remaining = Self.initial.voters.subtracting([follower.host.nodeID])
@@ -93,11 +99,8 @@ import Testing
     }
 
     @Test func removingTheLeaderHandsLeadershipOverFirst() async throws {
-        let links = LocalLinks()
-        let cluster = try await ReplicationHostTests.startCluster(nodes: 3, groups: [Self.group], links: links)
+        let (_, cluster, leader) = try await Self.committedCluster()
         defer { cluster.forEach { $0.host.stop() } }
-        try await Self.commit([[1]], in: cluster)
-        let leader = try #require(ReplicationHostTests.leader(of: Self.group, in: cluster))
         let old = leader.host.nodeID
         let refused = try #require(await Self.change(.removeNode(old), on: leader))
         guard case .failure(.handingOver(let target)) = refused else {
@@ -114,11 +117,8 @@ import Testing
     }
 
     @Test func followersAndSecondChangesAreRefused() async throws {
-        let links = LocalLinks()
-        let cluster = try await ReplicationHostTests.startCluster(nodes: 3, groups: [Self.group], links: links)
+        let (_, cluster, leader) = try await Self.committedCluster()
         defer { cluster.forEach { $0.host.stop() } }
-        try await Self.commit([[1]], in: cluster)
-        let leader = try #require(ReplicationHostTests.leader(of: Self.group, in: cluster))
         let follower = try #require(cluster.first { $0.host.nodeID != leader.host.nodeID })
         #expect(await eventually { follower.host.status(of: Self.group)?.leader == leader.host.nodeID })
         let fromFollower = await Self.change(.addLearner(NodeID(7)), on: follower)

@@ -10,7 +10,9 @@ public protocol GroupLog: RaftStorage {
     /// Appends entries, first discarding any stored suffix from `entries[0].index` on
     /// (a Raft conflict). Not durable until `sync()`.
     func append(_ entries: [Entry]) throws
-    /// Records the hard state. Term and vote changes must be durable by the next `sync()`.
+    /// Records the hard state. Term and vote changes must be durable by the next `sync()`, and
+    /// with asynchronous storage writes (which may send a vote before any sync) when this
+    /// returns, as `SegmentGroupLog` does (an atomic file replaced durably).
     func save(_ hardState: HardState) throws
     /// Replaces the whole log with a snapshot: the log then starts after `snapshot.metadata.index`.
     func install(_ snapshot: Snapshot) throws

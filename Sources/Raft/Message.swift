@@ -22,6 +22,18 @@ public enum MessageKind: UInt8, Sendable, CaseIterable {
     case readIndexResponse = 11
     /// A follower forwards a leadership-transfer request to its leader; `from` is the transferee.
     case transferLeader = 12
+
+    /// Whether a message of this kind tells its receiver that the sender has something on disk:
+    /// an append response (its index counts toward commit) or a granted or refused vote (the
+    /// vote itself is durable at once, but the answer must not overtake the log it was judged
+    /// on). A host with asynchronous storage writes holds these until its sync finished.
+    /// Heartbeat responses carry no index, and requests speak for nothing stored.
+    public var vouchesForDurability: Bool {
+        switch self {
+        case .appendResponse, .voteResponse, .preVoteResponse: return true
+        default: return false
+        }
+    }
 }
 
 /// One Raft message. Field meanings follow etcd's raftpb.Message.

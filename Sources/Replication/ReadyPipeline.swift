@@ -30,7 +30,7 @@ extension ReplicationHost {
         var late: [(GroupID, Message)] = []
         for (group, ready) in readies where !failed.contains(group.id) {
             for message in ready.messages {
-                let waits = background == nil ? !Self.mayPrecedeSync(message) : Self.vouchesForDurability(message)
+                let waits = background == nil ? !Self.mayPrecedeSync(message) : message.kind.vouchesForDurability
                 if waits { late.append((group.id, message)) } else { early.append((group.id, message)) }
             }
         }

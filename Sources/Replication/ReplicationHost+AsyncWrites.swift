@@ -7,7 +7,7 @@ import SystemIO
 /// - a leader does not count itself toward those entries' commit (`RawNode.advance(_:entriesDurable:)`
 ///   with false, then `acknowledgeDurable` on completion);
 /// - a group's messages that vouch for durability (append and vote responses,
-///   `vouchesForDurability`) wait with the newest unfinished sync of that group's writes;
+///   `MessageKind.vouchesForDurability`) wait with the newest unfinished sync of that group's writes;
 /// - committed entries are applied only once synced here too (`RaftLog.syncedLastIndex`).
 /// So nothing is acked, and no peer hears "I have it", before a sync that started after the
 /// write has finished, as in the synchronous pipeline; but the loop keeps appending, stepping
@@ -31,17 +31,6 @@ struct PendingSync {
 extension ReplicationHost {
     /// Passes whose syncs may be unfinished at once; beyond it the loop waits (back-pressure).
     static let pendingSyncsMax = 64
-
-    /// Whether a message tells its receiver that this node has something on disk: an append
-    /// response (its index counts toward commit) or a granted or refused vote (the vote itself
-    /// is durable at once, but a vote response must not overtake the log it was judged on).
-    /// Heartbeat responses carry no index, and requests speak for nothing stored here.
-    static func vouchesForDurability(_ message: Message) -> Bool {
-        switch message.kind {
-        case .appendResponse, .voteResponse, .preVoteResponse: return true
-        default: return false
-        }
-    }
 
     /// Whether persisting `ready` rewrites what the log already holds (a conflict's truncation,
     /// a snapshot's reset): no sync may be running then, or its completion could vouch for

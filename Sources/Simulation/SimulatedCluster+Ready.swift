@@ -42,7 +42,7 @@ extension SimulatedCluster {
         if crashPoint == .afterSync { return crash(node, downTicksMax: downTicksMax) }
         for message in ready.messages {
             guard let to = position(of: message.to), message.to != node.id else { continue }
-            if asyncStorageWrites, node.pendingSync != nil, Self.vouchesForDurability(message) {
+            if asyncStorageWrites, node.pendingSync != nil, message.kind.vouchesForDurability {
                 node.pendingSync!.held.append(message)
                 continue
             }
@@ -83,14 +83,6 @@ extension SimulatedCluster {
         if ready.snapshot != nil { return true }
         guard let first = ready.entries.first else { return false }
         return first.index <= node.storage.written.lastIndex
-    }
-
-    /// What ReplicationHost holds until the sync: append and vote responses.
-    static func vouchesForDurability(_ message: Message) -> Bool {
-        switch message.kind {
-        case .appendResponse, .voteResponse, .preVoteResponse: return true
-        default: return false
-        }
     }
 
     /// Records the entries this node now claims committed (up to its new commit index), so the

@@ -83,10 +83,7 @@ final class Segment {
 
     /// Records the log data as durable after a whole-file-system sync (syncfs) made it so,
     /// then records the pending index entries, exactly as `syncData` does after its fdatasync.
-    func markSynced() throws(SegmentLogError) {
-        durableSize = size
-        try writePendingIndexEntries()
-    }
+    func markSynced() throws(SegmentLogError) { try markSynced(upToSize: size) }
 
     /// Like `markSynced`, for a sync that covered only the first `syncedSize` bytes (later
     /// appends were written after it started).

@@ -111,6 +111,16 @@ public final class TCPTransport: MessageTransport, @unchecked Sendable {
         }
     }
 
+    /// An id of the handshaken connection to `peer` that is up now, or nil when none is (or
+    /// the peer is unknown). It changes whenever the connection is replaced, so a caller that
+    /// sent a request can tell, later, that the connection it went out on is gone.
+    public func connectionGeneration(of peer: NodeID) -> UInt64? {
+        shared.lock.withLock {
+            guard let outbox = shared.outboxes[peer], outbox.statistics.connected else { return nil }
+            return outbox.connectionGeneration
+        }
+    }
+
     /// A snapshot of every counter.
     public func statistics() -> TransportStatistics {
         shared.lock.withLock { shared.snapshot() }
@@ -132,6 +142,8 @@ final class TransportSharedState: @unchecked Sendable {
     var outboxes: [NodeID: PeerOutbox] = [:]
     var handshakesRejected: UInt64 = 0
     var connectionsClosedForBadFrames: UInt64 = 0
+    /// Connections handshaken so far, with every peer: the source of connection generations.
+    var connectionsEstablished: UInt64 = 0
 
     init(configuration: TCPTransportConfiguration) { self.configuration = configuration }
 
@@ -160,6 +172,9 @@ final class TransportSharedState: @unchecked Sendable {
 final class PeerOutbox {
     var queue: PeerSendQueue
     var statistics = PeerStatistics()
+    /// `connectionsEstablished` when the current connection was handshaken: unique per
+    /// connection for the transport's life, even across a peer removed and added again.
+    var connectionGeneration: UInt64 = 0
 
     init(configuration: TCPTransportConfiguration) {
         let limits = configuration.limits

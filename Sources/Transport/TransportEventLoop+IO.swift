@@ -99,6 +99,8 @@ extension TransportEventLoop {
             guard let outbox = shared.outboxes[peer] else { return }
             outbox.statistics.connected = true
             if isReconnect { outbox.statistics.reconnects += 1 }
+            shared.connectionsEstablished += 1
+            outbox.connectionGeneration = shared.connectionsEstablished
         }
         flush(connection)
         return connections[connection.token] != nil

@@ -19,6 +19,7 @@ final class InProcessCluster: @unchecked Sendable {
         let router: Router
         let server: HTTPServer
         let pool: HTTPClientPool
+        let relay: NodeRelay
         let stopLink: @Sendable () -> Void
     }
 
@@ -37,16 +38,19 @@ final class InProcessCluster: @unchecked Sendable {
             let relay = LinkRelay()
             let node = BrokerNode(config: config, coordinator: InMemoryCoordinator(store: store), link: relay, logFactory: MemoryGroupLogFactory(),
                                   clock: SystemClock(), limits: .standard, randomSeed: UInt64(id))
-            let link = try NodeServer.tcpLink(config, node.host)
+            let nodeRelay = NodeRelay(limits: .standard, clock: SystemClock())
+            let link = try NodeServer.tcpLink(config, node.host, relay: nodeRelay)
             relay.target = link.link
             node.onPeersChanged = link.updatePeers
             try await node.start()
             let pool = HTTPClientPool(threadCount: 2, timeoutMilliseconds: 35_000)
-            let api = BrokerAPI(node: node, forwarder: Forwarder(pool: pool, peers: node.peers), gate: AuthGate(verifier: nil), loginWorker: nil)
+            let api = BrokerAPI(node: node, forwarder: Forwarder(pool: pool, peers: node.peers, relay: nodeRelay), gate: AuthGate(verifier: nil), loginWorker: nil)
             let router = api.makeRouter()
+            nodeRelay.serve { request, responder in router.handle(request, responder: responder) }
+            nodeRelay.startSweeping()
             let server = HTTPServer(configuration: HTTPServerConfiguration(address: config.httpListen, limits: .standard, clock: SystemClock()), router: router)
             _ = try server.start()
-            cluster.members.append(Member(node: node, router: router, server: server, pool: pool, stopLink: link.stop))
+            cluster.members.append(Member(node: node, router: router, server: server, pool: pool, relay: nodeRelay, stopLink: link.stop))
         }
         return cluster
     }
@@ -65,6 +69,7 @@ final class InProcessCluster: @unchecked Sendable {
 
     func node(_ id: Int) -> BrokerNode { members[id - 1].node }
     func router(_ id: Int) -> Router { members[id - 1].router }
+    func relay(_ id: Int) -> NodeRelay { members[id - 1].relay }
 
     /// The `__meta` leader, once every node knows it (bounded).
     func metaLeader() async -> BrokerNode? {
@@ -86,6 +91,7 @@ final class InProcessCluster: @unchecked Sendable {
         for member in members {
             member.server.shutdown(graceMilliseconds: 500)
             await member.node.stop()
+            member.relay.stop()
             member.stopLink()
             member.pool.shutdown()
             await member.node.coordinator.close()
@@ -95,7 +101,7 @@ final class InProcessCluster: @unchecked Sendable {
 
 @Suite(.serialized) struct InProcessClusterTests {
     /// A topic led by node 1 and a queue led by node 3, bound to one exchange; publishing
-    /// through node 2 (which hosts neither) forwards each share to its leader over HTTP, and
+    /// through node 2 (which hosts neither) forwards each share to its leader over the node link, and
     /// every copy is in the leader's log at the offset the answer gives.
     @Test func publishThroughNode2ReachesATopicAndAQueueLedElsewhere() async throws {
         try await InProcessCluster.run { cluster in
@@ -142,6 +148,14 @@ final class InProcessCluster: @unchecked Sendable {
             let retry = await SingleNodeTests.call(cluster.router(3), .post, "/v1/exchanges/events/publish",
                 #"{"producer_id":3,"sequence":1,"messages":[{"routing_key":"new","value":"m0"},{"routing_key":"old","value":"m1"},{"routing_key":"new","key":"k","value":"m2"}]}"#)
             #expect(retry.0 == 200 && retry.1 == body)
+            // The shares rode the node link (NodeRelay), not a second HTTP connection: node 2
+            // sent the topic's share to node 1 and one per queue partition to node 3; node 3,
+            // on the retry, the topic's share to node 1. (Admin calls went over HTTP.)
+            let relayed = cluster.relay(2).statistics()
+            #expect(relayed.relayed >= 2 && relayed.answered == relayed.relayed, "\(relayed)")
+            #expect(cluster.relay(3).statistics().answered == 1)
+            #expect(cluster.relay(1).statistics().served == 2)
+            #expect(cluster.relay(3).statistics().served == relayed.relayed - 1)
         }
     }
 

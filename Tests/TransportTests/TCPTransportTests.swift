@@ -115,9 +115,12 @@ import Testing
         var dialer = try Node.start(1)
         var acceptor = try Node.start(2)
         defer { dialer.transport.stop(); acceptor.transport.stop() }
+        #expect(dialer.transport.connectionGeneration(of: acceptor.id) == nil, "no connection yet")
         Self.connectAll([dialer, acceptor])
         try Self.expectFlow(from: dialer, to: acceptor, tag: 1)
         try Self.expectFlow(from: acceptor, to: dialer, tag: 2)
+        let firstGeneration = try #require(dialer.transport.connectionGeneration(of: acceptor.id))
+        #expect(dialer.transport.connectionGeneration(of: NodeID(9)) == nil, "unknown peer")
 
         acceptor.transport.stop()
         acceptor = try Node.start(2, port: acceptor.address.port)
@@ -125,13 +128,19 @@ import Testing
         try Self.expectFlow(from: dialer, to: acceptor, tag: 3)
         try Self.expectFlow(from: acceptor, to: dialer, tag: 4)
         #expect((dialer.peer(acceptor.id)?.reconnects ?? 0) >= 1)
+        // A request sent on the first connection can tell it is gone (NodeRelay relies on it).
+        let secondGeneration = try #require(dialer.transport.connectionGeneration(of: acceptor.id))
+        #expect(secondGeneration != firstGeneration)
 
+        let acceptorGeneration = acceptor.transport.connectionGeneration(of: dialer.id)
         dialer.transport.stop()
         dialer = try Node.start(1, port: dialer.address.port)
         Self.connectAll([dialer, acceptor])
         try Self.expectFlow(from: dialer, to: acceptor, tag: 5)
         try Self.expectFlow(from: acceptor, to: dialer, tag: 6)
         #expect((acceptor.peer(dialer.id)?.reconnects ?? 0) >= 1)
+        #expect(acceptor.transport.connectionGeneration(of: dialer.id) != acceptorGeneration)
+        #expect(acceptor.transport.connectionGeneration(of: dialer.id) != nil)
     }
 
     /// Membership moves node 2 to another address: the dialer drops the old link and dials the

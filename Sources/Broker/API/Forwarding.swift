@@ -11,6 +11,8 @@ struct Forwarder: Sendable {
 
     let pool: HTTPClientPool
     let peers: PeerDirectory
+    /// Carries small writes over the node link when it can (`NodeRelay.carries`); nil: HTTP only.
+    var relay: NodeRelay? = nil
 
     /// Forwards `request` to `node` and answers through `responder` with whatever it answers.
     func forward(_ request: HTTPRequest, to node: NodeID, responder: HTTPResponder) {
@@ -26,6 +28,7 @@ struct Forwarder: Sendable {
         var forwarded = request
         forwarded.headers.set(name: Self.hopsHeader, value: "\(hops + 1)")
         forwarded.headers.remove(name: "Connection")
+        if let relay, relay.call(forwarded, to: node, responder: responder) { return }
         let accepted = pool.send(forwarded, to: address) { result in
             switch result {
             case .success(var response):

@@ -38,7 +38,8 @@ extension BrokerAPI {
         }
         let exposition = NodeExposition(
             nodeID: node.config.nodeID, groups: statuses, owners: owners, storage: storage,
-            session: node.coordinator.sessionState, coordinatorIsStale: node.coordinator.isStale)
+            session: node.coordinator.sessionState, coordinatorIsStale: node.coordinator.isStale,
+            relay: forwarder.relay?.statistics())
         return .text(.ok, exposition.render(node.metrics), contentType: ExpositionWriter.contentType)
     }
 }

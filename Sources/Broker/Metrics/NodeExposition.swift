@@ -15,6 +15,8 @@ struct NodeExposition {
     var storage: [GroupStorageStatus]?
     var session: CoordinatorSessionState
     var coordinatorIsStale: Bool
+    /// The node relay's counters (nil: no relay, as in a standalone node's tests).
+    var relay: NodeRelay.Statistics? = nil
 
     static let roles: [Role] = [.follower, .preCandidate, .candidate, .leader]
     static let sessionStates: [(CoordinatorSessionState, String)] = [
@@ -28,6 +30,7 @@ struct NodeExposition {
         writer.sample("mom_node_info", [("node_id", "\(nodeID.rawValue)")], 1)
         renderRequests(metrics, into: &writer)
         renderTraffic(metrics, into: &writer)
+        renderRelay(into: &writer)
         renderGroups(into: &writer)
         renderStorage(metrics, into: &writer)
         renderCoordinator(into: &writer)
@@ -59,6 +62,18 @@ struct NodeExposition {
             writer.family(name, .counter, help: help)
             writer.sample(name, [], counters.value(at: slot))
         }
+    }
+
+    private func renderRelay(into writer: inout ExpositionWriter) {
+        guard let relay else { return }
+        writer.family("mom_relay_calls_total", .counter, help: "Forwarded writes this node sent over the node link, by outcome (declined: forwarded over HTTP instead).")
+        for (outcome, count) in [("relayed", relay.relayed), ("declined", relay.declined), ("answered", relay.answered),
+                                 ("link_lost", relay.linkLost), ("timed_out", relay.timedOut)] {
+            writer.sample("mom_relay_calls_total", [("outcome", outcome)], count)
+        }
+        writer.family("mom_relay_served_total", .counter, help: "Forwarded writes other nodes sent here over the node link, by outcome.")
+        writer.sample("mom_relay_served_total", [("outcome", "served")], relay.served)
+        writer.sample("mom_relay_served_total", [("outcome", "refused")], relay.refused)
     }
 
     private func groupLabels(_ group: GroupID) -> [(String, String)] {

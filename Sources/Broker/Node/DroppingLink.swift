@@ -11,30 +11,41 @@ final class DroppingLink: PeerLink, @unchecked Sendable {
 
 extension NodeServer {
     /// The link for a standalone node.
-    public static let standaloneLink: LinkFactory = { _, _ in (DroppingLink(), {}, { _ in }) }
+    public static let standaloneLink: LinkFactory = { _, _, _ in (DroppingLink(), {}, { _ in }) }
 }
 
 extension NodeServer {
     /// The production link: the TCP transport when the node has peers, else none.
-    public static let defaultLink: LinkFactory = { config, host in
+    public static let defaultLink: LinkFactory = { config, host, relay in
         if Set(config.metaReplicas) == [config.nodeID] && config.zookeeper == nil {
-            return try standaloneLink(config, host)
+            return try standaloneLink(config, host, relay)
         }
-        return try tcpLink(config, host)
+        return try tcpLink(config, host, relay: relay)
     }
 }
 
 extension NodeServer {
     /// The TCP transport between nodes: one connection per node pair for every group.
-    static func tcpLink(_ config: NodeConfig, _ host: ReplicationHost) throws -> (link: any PeerLink, stop: @Sendable () -> Void, updatePeers: @Sendable ([NodeID: SocketAddress]) -> Void) {
+    /// Forwarded writes ride the same connections when `relay` is given (`NodeRelay`).
+    static func tcpLink(
+        _ config: NodeConfig, _ host: ReplicationHost, relay: NodeRelay? = nil
+    ) throws -> (link: any PeerLink, stop: @Sendable () -> Void, updatePeers: @Sendable ([NodeID: SocketAddress]) -> Void) {
         var configuration = TCPTransportConfiguration(localNode: config.nodeID, clusterID: config.clusterID, listenAddress: config.raftListen)
         configuration.limits = .standard
         let transport = TCPTransport(configuration: configuration)
         try transport.start { from, envelopes in
-            for envelope in envelopes { host.receive(from: from, group: envelope.group, payload: envelope.payload) }
+            for envelope in envelopes {
+                if envelope.group == RelayChannel.request || envelope.group == RelayChannel.response {
+                    relay?.receive(from: from, channel: envelope.group, payload: envelope.payload)
+                } else {
+                    host.receive(from: from, group: envelope.group, payload: envelope.payload)
+                }
+            }
         }
+        let link = TransportLink(transport: transport)
+        relay?.attach(link)
         let localNode = config.nodeID
-        return (TransportLink(transport: transport), { transport.stop() }, { peers in
+        return (link, { transport.stop() }, { peers in
             transport.updatePeers(peers.filter { $0.key != localNode })
         })
     }
@@ -42,7 +53,7 @@ extension NodeServer {
 
 /// Sends the host's payloads over the transport; heartbeat batches take the control lane so they
 /// never wait behind a backlog of appends.
-final class TransportLink: PeerLink, @unchecked Sendable {
+final class TransportLink: PeerLink, RelayLink, @unchecked Sendable {
     let transport: TCPTransport
 
     init(transport: TCPTransport) { self.transport = transport }
@@ -51,4 +62,10 @@ final class TransportLink: PeerLink, @unchecked Sendable {
         let priority: SendPriority = group == HeartbeatBatch.channel ? .control : .normal
         _ = transport.send([Envelope(group: group, payload: payload)], to: peer, priority: priority)
     }
+
+    func send(_ payload: [UInt8], on channel: GroupID, to peer: NodeID) -> Bool {
+        transport.send([Envelope(group: channel, payload: payload)], to: peer, priority: .normal) == .queued
+    }
+
+    func connectionGeneration(of peer: NodeID) -> UInt64? { transport.connectionGeneration(of: peer) }
 }

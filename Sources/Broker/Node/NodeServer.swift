@@ -33,7 +33,8 @@ public enum NodeServer {
         """
 
     /// Makes the peer link for a node (the TCP transport in production).
-    public typealias LinkFactory = @Sendable (NodeConfig, ReplicationHost) throws -> (link: any PeerLink, stop: @Sendable () -> Void, updatePeers: @Sendable ([NodeID: SocketAddress]) -> Void)
+    /// Forwarded writes may ride it too, through the `NodeRelay`.
+    public typealias LinkFactory = @Sendable (NodeConfig, ReplicationHost, NodeRelay) throws -> (link: any PeerLink, stop: @Sendable () -> Void, updatePeers: @Sendable ([NodeID: SocketAddress]) -> Void)
 
     /// Runs until a stop signal; returns the process exit code.
     public static func run(arguments: [String], makeLink: LinkFactory) async -> Int32 {
@@ -66,11 +67,13 @@ public enum NodeServer {
         let node: BrokerNode
         let server: HTTPServer
         let pool: HTTPClientPool
+        let relay: NodeRelay
         let stopLink: @Sendable () -> Void
 
         func stop() async {
             await node.stop()
             server.shutdown(graceMilliseconds: 2_000)
+            relay.stop()
             stopLink()
             pool.shutdown()
             await node.coordinator.close()
@@ -98,22 +101,30 @@ public enum NodeServer {
         let node = BrokerNode(config: config, coordinator: coordinator, link: relay, logFactory: factory,
                               clock: clock, limits: limits, randomSeed: seed.next(), metrics: metrics,
                               fileSystemSync: fileSystemSync)
-        let link = try makeLink(config, node.host)
+        let nodeRelay = NodeRelay(limits: limits, clock: clock, timeoutMilliseconds: forwardTimeoutMilliseconds)
+        let link = try makeLink(config, node.host, nodeRelay)
         relay.target = link.link
         node.onPeersChanged = link.updatePeers
         try await node.start()
-        let pool = HTTPClientPool(threadCount: 16, timeoutMilliseconds: 35_000)
+        let pool = HTTPClientPool(threadCount: 16, timeoutMilliseconds: forwardTimeoutMilliseconds)
         let (gate, loginWorker) = try makeAuth(config, clock: clock)
-        let api = BrokerAPI(node: node, forwarder: Forwarder(pool: pool, peers: node.peers), gate: gate, loginWorker: loginWorker)
-        let server = HTTPServer(configuration: HTTPServerConfiguration(address: config.httpListen, limits: limits, clock: clock), router: api.makeInstrumentedRouter())
+        let api = BrokerAPI(node: node, forwarder: Forwarder(pool: pool, peers: node.peers, relay: nodeRelay), gate: gate, loginWorker: loginWorker)
+        let router = api.makeInstrumentedRouter()
+        nodeRelay.serve { request, responder in router.handle(request, responder: responder) }
+        nodeRelay.startSweeping()
+        let server = HTTPServer(configuration: HTTPServerConfiguration(address: config.httpListen, limits: limits, clock: clock), router: router)
         let address = try server.start()
         Log.info("node started", [
             ("node", "\(config.nodeID.rawValue)"), ("http", "\(address)"), ("raft", "\(config.raftListen)"),
             ("coordinator", config.zookeeper.map { "zookeeper \($0)\(config.zookeeperRoot)" } ?? "embedded"),
             ("data", config.dataDirectory),
         ])
-        return Running(node: node, server: server, pool: pool, stopLink: link.stop)
+        return Running(node: node, server: server, pool: pool, relay: nodeRelay, stopLink: link.stop)
     }
+
+    /// How long a forwarded request may wait for the node it went to (over HTTP or the relay):
+    /// longer than a long-poll's longest wait, so the serving node answers first.
+    static let forwardTimeoutMilliseconds: UInt64 = 35_000
 
     /// With `--group-commit syncfs` (the default), one syncfs of the data directory's file
     /// system makes every dirty log of a loop pass durable. The descriptor is opened here,

@@ -4,7 +4,9 @@ import SystemIO
 /// One segment: a `.log` file of record batches and its sparse `.index`.
 /// Invariants: `size` is the byte length of whole valid batches; `durableSize <= size` is what
 /// fdatasync has covered; every index entry written to disk points into durable data, so
-/// recovery may trust the index up to its last entry that still checks out.
+/// recovery may trust the index up to its last entry that still checks out; the file is
+/// `max(size, filledSize)` bytes long and every byte past `size` is a zero this log wrote
+/// (prefill), never an older batch: a cut truncates the file, it never leaves stale bytes.
 final class Segment {
     let baseOffset: Offset
     let logPath: String
@@ -13,6 +15,8 @@ final class Segment {
     let indexFile: any StorageFile
     var size: UInt64 = 0
     var durableSize: UInt64 = 0
+    /// The file's length when it was filled with zeros ahead of `size` (0: not filled).
+    var filledSize: UInt64 = 0
     var nextOffset: Offset
     var index = OffsetIndex()
     var indexEntriesOnDisk = 0

@@ -78,6 +78,7 @@ extension SegmentLog {
             // Check right before writing: the run must continue this segment exactly.
             precondition(BatchHeader(decoding: run).baseOffset == segment.nextOffset, "batch does not follow the log end")
             do {
+                try prefill(segment, through: segment.size + runBytes)
                 try segment.file.write(toAbsoluteOffset: segment.size, run)
             } catch {
                 throw fail(.io(error, path: segment.logPath))
@@ -125,6 +126,9 @@ extension SegmentLog {
         let active = segments[segments.count - 1]
         guard !active.isEmpty else { return }
         do {
+            // A sealed segment ends at its last batch: its zeros go, durably, before the next
+            // segment exists, so recovery never finds a tail to cut in front of a later segment.
+            try trimPrefill(active)
             try active.syncData()
             try syncIndexFile(active)
             let segment = try createSegment(base: active.nextOffset)
@@ -159,4 +163,44 @@ extension SegmentLog {
         }
         return Segment(baseOffset: base, directory: directory, file: file, indexFile: indexFile)
     }
+
+    /// Fills the active segment's file with zeros ahead of `end` when `end` passes the filled
+    /// part: a step of a quarter of the segment's size, between 64 KiB and `prefillBytesMax`,
+    /// so an idle partition costs 64 KiB and a busy one refills every few MiB.
+    func prefill(_ segment: Segment, through end: UInt64) throws(Errno) {
+        let stepMax = configuration.prefillBytesMax
+        guard stepMax > 0, end > segment.filledSize else { return }
+        let step = min(stepMax, max(Self.prefillStepMin, segment.size / 4))
+        let target = min(Self.roundedUp(end + step), max(end, limits.segmentBytesMax))
+        var position = max(segment.size, segment.filledSize)
+        // Bounded: each write covers up to `zeros.count` bytes of a finite range.
+        while position < target {
+            let count = Int(min(UInt64(Self.zeros.count), target - position))
+            try segment.file.write(toAbsoluteOffset: position, UnsafeRawBufferPointer(rebasing: Self.zeros[0..<count]))
+            position += UInt64(count)
+        }
+        segment.filledSize = target
+    }
+
+    /// Cuts the zeros past a segment's last batch and makes the cut durable.
+    func trimPrefill(_ segment: Segment) throws(SegmentLogError) {
+        guard segment.filledSize > segment.size else { return }
+        do {
+            try segment.file.truncate(toSize: segment.size)
+            try segment.file.dataSync()
+        } catch {
+            throw .io(error, path: segment.logPath)
+        }
+        segment.filledSize = 0
+    }
+
+    static let prefillStepMin: UInt64 = 64 << 10
+    /// 1 MiB of zeros, allocated once and never written (so shared by every log safely).
+    nonisolated(unsafe) static let zeros: UnsafeRawBufferPointer = {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 4096)
+        buffer.initializeMemory(as: UInt8.self, repeating: 0)
+        return UnsafeRawBufferPointer(buffer)
+    }()
+
+    static func roundedUp(_ value: UInt64) -> UInt64 { (value + 4095) & ~4095 }
 }

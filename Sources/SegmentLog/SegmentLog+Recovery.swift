@@ -125,9 +125,13 @@ extension SegmentLog {
             }
         }
         let validEnd = try scanValidBatches(segment, from: start, fileSize: fileSize)
-        let tailDropped = validEnd < fileSize
+        let tailCut = validEnd < fileSize
+        // Zeros past the last batch are the active segment's prefill, not a torn batch: no
+        // record was lost there (a later segment must still continue this one exactly).
+        var tailDropped = false
+        if tailCut { tailDropped = try !isZeroFilled(segment, from: validEnd, to: fileSize) }
         do {
-            if tailDropped { try file.truncate(toSize: validEnd) }
+            if tailCut { try file.truncate(toSize: validEnd) }
             try file.dataSync()
         } catch {
             throw .io(error, path: logPath)
@@ -136,6 +140,23 @@ extension SegmentLog {
         try segment.writePendingIndexEntries()
         if start > 0 { try readFirstTimestamp(segment) }
         return (segment, tailDropped)
+    }
+
+    /// Whether the bytes from `start` to `end` are all zero (read in 1 MiB chunks, stopping at
+    /// the first byte that is not).
+    func isZeroFilled(_ segment: Segment, from start: UInt64, to end: UInt64) throws(SegmentLogError) -> Bool {
+        var position = start
+        // Bounded: each read advances `position` by at least one byte of a finite range.
+        while position < end {
+            let count = Int(min(1 << 20, end - position))
+            let bytes: [UInt8]
+            do { bytes = try segment.file.readBytes(fromAbsoluteOffset: position, count: count) } catch {
+                throw .io(error, path: segment.logPath)
+            }
+            guard bytes.count == count, !bytes.contains(where: { $0 != 0 }) else { return false }
+            position += UInt64(count)
+        }
+        return true
     }
 
     /// Scans from `start`, noting every valid batch; returns where the valid prefix ends.

@@ -20,11 +20,18 @@ public final class SegmentLog {
         public var clock: any Clock
         /// Offset of the first record when the directory is new.
         public var initialOffset: Offset
+        /// How far ahead of its end the active segment file is filled with zeros, at most
+        /// (0: never). Appends then overwrite blocks that already exist in a file whose size
+        /// does not change, so an fdatasync writes the data alone, without the file's metadata:
+        /// on this project's ext4 disk that is 83 µs against 145 µs per sync
+        /// (docs/performance.md §16).
+        public var prefillBytesMax: UInt64
 
-        public init(limits: Limits = .standard, clock: any Clock, initialOffset: Offset = .zero) {
+        public init(limits: Limits = .standard, clock: any Clock, initialOffset: Offset = .zero, prefillBytesMax: UInt64 = 4 << 20) {
             self.limits = limits
             self.clock = clock
             self.initialOffset = initialOffset
+            self.prefillBytesMax = prefillBytesMax
         }
     }
 

@@ -89,9 +89,9 @@ final class InProcessCluster: @unchecked Sendable {
 
     func stop() async {
         for member in members {
-            member.server.shutdown(graceMilliseconds: 500)
             await member.node.stop()
             member.relay.stop()
+            member.server.shutdown(graceMilliseconds: 500)
             member.stopLink()
             member.pool.shutdown()
             await member.node.coordinator.close()
@@ -128,6 +128,13 @@ final class InProcessCluster: @unchecked Sendable {
             #expect(await SingleNodeTests.call(router, .post, "/v1/exchanges/events/bindings", #"{"destination":"work","destination_type":"queue","binding_key":"new"}"#).0 == 201)
             #expect(await SingleNodeTests.waitUntil { cluster.node(2).meta.current.bindings(exchange: "events")?.count == 2 })
 
+            // Each relay probes a peer once per connection before it sends it writes.
+            for (from, to) in [(2, 1), (2, 3), (3, 1)] {
+                #expect(await SingleNodeTests.waitUntil {
+                    cluster.relay(from).probe(NodeID(UInt64(to)))
+                    return cluster.relay(from).isCapable(of: NodeID(UInt64(to)))
+                }, "node \(from) may relay to node \(to)")
+            }
             let (status, body) = await SingleNodeTests.call(router, .post, "/v1/exchanges/events/publish",
                 #"{"producer_id":3,"sequence":1,"messages":[{"routing_key":"new","value":"m0"},{"routing_key":"old","value":"m1"},{"routing_key":"new","key":"k","value":"m2"}]}"#)
             #expect(status == 200, "\(String(describing: body))")

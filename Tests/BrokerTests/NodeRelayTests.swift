@@ -60,6 +60,9 @@ final class ParkedResponders: @unchecked Sendable {
     private let lock = ConditionMutex()
     private var responders: [HTTPResponder] = []
     func keep(_ responder: HTTPResponder) { lock.withLock { responders.append(responder) } }
+    func answerAll() {
+        for responder in lock.withLock({ responders }) { responder.send(HTTPResponse(status: .ok)) }
+    }
 }
 
 @Suite struct NodeRelayTests {
@@ -73,8 +76,9 @@ final class ParkedResponders: @unchecked Sendable {
         /// Responders of requests the server's handler keeps unanswered (`respond: false`).
         let parked = ParkedResponders()
 
-        init(pendingMax: Int = 8, servingMax: Int = 8, respond: Bool = true) {
-            caller = NodeRelay(limits: .standard, clock: clock, timeoutMilliseconds: 1_000, pendingMax: pendingMax, servingMax: servingMax)
+        init(pendingMax: Int = 8, pendingBytesMax: Int = 32 << 20, servingMax: Int = 8, respond: Bool = true, handshake: Bool = true) {
+            caller = NodeRelay(limits: .standard, clock: clock, timeoutMilliseconds: 1_000, pendingMax: pendingMax,
+                               pendingBytesMax: pendingBytesMax, servingMax: servingMax)
             server = NodeRelay(limits: .standard, clock: clock, timeoutMilliseconds: 1_000, pendingMax: pendingMax, servingMax: servingMax)
             caller.attach(callerLink)
             server.attach(serverLink)
@@ -87,6 +91,12 @@ final class ParkedResponders: @unchecked Sendable {
                 headers.set(name: "X-Seen-Path", value: request.path)
                 headers.set(name: "X-Seen-Auth", value: request.headers["Authorization"] ?? "")
                 responder.send(HTTPResponse(status: .ok, headers: headers, body: request.body.reversed()))
+            }
+            if handshake {
+                caller.probe(NodeID(2))
+                deliverRequests()
+                deliverAnswers()
+                #expect(caller.isCapable(of: NodeID(2)))
             }
         }
 
@@ -196,8 +206,11 @@ final class ParkedResponders: @unchecked Sendable {
         let box = ResponseBox()
         #expect(pair.caller.call(Self.produce(), to: NodeID(2), responder: box.responder))
         pair.deliverRequests()
-        pair.deliverAnswers(from: NodeID(3))
+        let answers = pair.serverLink.drain()
+        for answer in answers { pair.caller.receive(from: NodeID(3), channel: answer.channel, payload: answer.payload) }
         #expect(box.all.isEmpty, "call ids are per caller; node 3 can't answer node 2's call")
+        for answer in answers { pair.caller.receive(from: NodeID(2), channel: answer.channel, payload: answer.payload) }
+        #expect(box.all.map(\.status) == [.ok], "the real answer still completes it")
     }
 
     @Test func pendingCallsAndServedRequestsAreBounded() {
@@ -214,7 +227,7 @@ final class ParkedResponders: @unchecked Sendable {
         #expect(pair.server.statistics() == NodeRelay.Statistics(served: 1, refused: 1))
     }
 
-    @Test func aNodeThatDoesNotServeYetRefusesAndAStoppedCallerFailsWhatIsPending() {
+    @Test func aNodeThatDoesNotServeYetIsNotRelayedToAndAStoppedCallerFailsWhatIsPending() {
         let clock = ManualClock()
         let caller = NodeRelay(limits: .standard, clock: clock)
         let idle = NodeRelay(limits: .standard, clock: clock)
@@ -222,16 +235,91 @@ final class ParkedResponders: @unchecked Sendable {
         caller.attach(callerLink)
         idle.attach(idleLink)
         callerLink.connect(NodeID(2), generation: 1)
-        let refused = ResponseBox(), stopped = ResponseBox()
-        #expect(caller.call(Self.produce(), to: NodeID(2), responder: refused.responder))
-        #expect(caller.call(Self.produce(), to: NodeID(2), responder: stopped.responder))
-        let requests = callerLink.drain()
-        idle.receive(from: NodeID(1), channel: requests[0].channel, payload: requests[0].payload)
+        idleLink.connect(NodeID(1), generation: 1)
+        // The idle node answers the probe 503: it does not serve yet, so nothing is relayed.
+        caller.probe(NodeID(2))
+        for request in callerLink.drain() { idle.receive(from: NodeID(1), channel: request.channel, payload: request.payload) }
         for answer in idleLink.drain() { caller.receive(from: NodeID(2), channel: answer.channel, payload: answer.payload) }
-        #expect(refused.errorCode() == "overloaded", "no handler yet: 503, not silence")
+        #expect(!caller.isCapable(of: NodeID(2)))
+        #expect(!caller.call(Self.produce(), to: NodeID(2), responder: ResponseBox().responder))
+        // Once it serves, the next probe (sent by that declined call) makes it capable.
+        idle.serve { _, responder in responder.send(HTTPResponse(status: .ok)) }
+        for request in callerLink.drain() { idle.receive(from: NodeID(1), channel: request.channel, payload: request.payload) }
+        for answer in idleLink.drain() { caller.receive(from: NodeID(2), channel: answer.channel, payload: answer.payload) }
+        #expect(caller.isCapable(of: NodeID(2)))
+        let stopped = ResponseBox()
+        #expect(caller.call(Self.produce(), to: NodeID(2), responder: stopped.responder))
         caller.stop()
         #expect(stopped.errorCode() == "forward_failed")
         #expect(!caller.call(Self.produce(), to: NodeID(2), responder: ResponseBox().responder), "a stopped relay takes nothing")
+    }
+
+    /// An older node drops relay envelopes: its probe is never answered, so nothing is
+    /// relayed to it, and after the timeout the next call probes again.
+    @Test func aPeerThatNeverAnswersTheProbeGetsEverythingOverHTTP() {
+        let pair = Pair(handshake: false)
+        let box = ResponseBox()
+        #expect(!pair.caller.call(Self.produce(), to: NodeID(2), responder: box.responder))
+        #expect(!pair.caller.call(Self.produce(), to: NodeID(2), responder: box.responder))
+        #expect(pair.callerLink.drain().count == 1, "one probe per connection, not one per call")
+        pair.clock.advance(byMilliseconds: 1_000)
+        pair.caller.sweep()
+        #expect(!pair.caller.call(Self.produce(), to: NodeID(2), responder: box.responder))
+        #expect(pair.callerLink.drain().count == 1, "the timed-out probe is sent again")
+        #expect(box.all.isEmpty && pair.caller.statistics() == NodeRelay.Statistics(declined: 3))
+        // A new connection is probed afresh.
+        pair.callerLink.connect(NodeID(2), generation: 8)
+        pair.caller.sweep()
+        pair.caller.probe(NodeID(2))
+        pair.deliverRequests()
+        pair.deliverAnswers()
+        #expect(pair.caller.isCapable(of: NodeID(2)))
+    }
+
+    /// The serving node answers only on the connection a request came in on: after the caller
+    /// reconnects (perhaps restarted, its call ids starting afresh) the old answer is dropped.
+    @Test func anAnswerIsNotSentOnALaterConnection() {
+        let pair = Pair(respond: false)
+        #expect(pair.caller.call(Self.produce(), to: NodeID(2), responder: ResponseBox().responder))
+        pair.deliverRequests()
+        pair.serverLink.connect(NodeID(1), generation: 4)
+        pair.parked.answerAll()
+        #expect(pair.serverLink.drain().isEmpty)
+    }
+
+    @Test func aServedRequestFreesItsSlot() {
+        let pair = Pair(servingMax: 1)
+        for round in 0..<3 {
+            let box = ResponseBox()
+            #expect(pair.caller.call(Self.produce("r\(round)"), to: NodeID(2), responder: box.responder))
+            pair.deliverRequests()
+            pair.deliverAnswers()
+            #expect(box.all.map(\.status) == [.ok], "round \(round)")
+        }
+        #expect(pair.server.statistics() == NodeRelay.Statistics(served: 3))
+    }
+
+    @Test func theServingNodeRefusesWhatTheRelayDoesNotCarry() throws {
+        let pair = Pair()
+        let request = HTTPRequest(method: .get, target: "/v1/topics/t/partitions/0/records?offset=0")
+        pair.server.receive(from: NodeID(1), channel: RelayChannel.request, payload: RelayCodec.encode(request: request, callID: 42))
+        let answers = pair.serverLink.drain()
+        #expect(answers.count == 1)
+        let (callID, response) = try RelayCodec.decodeResponse(try #require(answers.first).payload, limits: .standard)
+        #expect(callID == 42 && response.status == .serviceUnavailable)
+        #expect((try? JSONValue(parsing: response.body))?["error"]?["code"]?.stringValue == "relay_refused")
+        #expect(pair.server.statistics() == NodeRelay.Statistics(refused: 1))
+    }
+
+    @Test func pendingRequestBytesAreBounded() {
+        let pair = Pair(pendingBytesMax: 100_000)
+        let body = String(repeating: "x", count: 40_000)
+        #expect(pair.caller.call(Self.produce(body), to: NodeID(2), responder: ResponseBox().responder))
+        #expect(pair.caller.call(Self.produce(body), to: NodeID(2), responder: ResponseBox().responder))
+        #expect(!pair.caller.call(Self.produce(body), to: NodeID(2), responder: ResponseBox().responder), "over 100,000 bytes pending")
+        pair.deliverRequests()
+        pair.deliverAnswers()
+        #expect(pair.caller.call(Self.produce(body), to: NodeID(2), responder: ResponseBox().responder), "answered calls free their bytes")
     }
 
     @Test func malformedPayloadsAreDropped() {

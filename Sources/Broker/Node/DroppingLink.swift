@@ -33,6 +33,9 @@ extension NodeServer {
         var configuration = TCPTransportConfiguration(localNode: config.nodeID, clusterID: config.clusterID, listenAddress: config.raftListen)
         configuration.limits = .standard
         let transport = TCPTransport(configuration: configuration)
+        let link = TransportLink(transport: transport)
+        // Before the transport starts, so a peer's first relay envelope finds the link.
+        relay?.attach(link)
         try transport.start { from, envelopes in
             for envelope in envelopes {
                 if envelope.group == RelayChannel.request || envelope.group == RelayChannel.response {
@@ -42,8 +45,6 @@ extension NodeServer {
                 }
             }
         }
-        let link = TransportLink(transport: transport)
-        relay?.attach(link)
         let localNode = config.nodeID
         return (link, { transport.stop() }, { peers in
             transport.updatePeers(peers.filter { $0.key != localNode })

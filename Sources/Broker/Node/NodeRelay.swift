@@ -53,14 +53,29 @@ public final class NodeRelay: @unchecked Sendable {
         let peer: NodeID
         let generation: UInt64
         let deadline: UInt64
+        /// Registration order: a sweep judges only calls registered before it looked at the
+        /// connections, so a call sent on a connection that came up meanwhile is not failed.
+        let sequence: UInt64
+        let bytes: Int
+        /// False for probes, which the counters leave out.
+        let counted: Bool
     }
 
-    static let bodyBytesMax = 1 << 20
+    /// Bodies above this go over HTTP: a relayed request is served on the transport thread, and
+    /// a large one would hold up every peer's Raft traffic while it is parsed.
+    static let bodyBytesMax = 256 << 10
     static let sweepIntervalNanoseconds: UInt64 = 200_000_000
+    /// The request a relay sends first on every new connection; only a peer that answers it
+    /// (one that has a relay) is sent calls on that connection. An older node drops relay
+    /// envelopes, so without this every forwarded write to it would wait out the timeout.
+    static let probePath = "/v1/internal/relay/probe"
 
     let limits: Limits
     let timeoutNanoseconds: UInt64
     let pendingMax: Int
+    /// Request bytes of pending calls, at most: relay traffic shares the peer's send queue with
+    /// Raft's appends and must never fill it.
+    let pendingBytesMax: Int
     let servingMax: Int
     private let clock: any Clock
 
@@ -69,19 +84,29 @@ public final class NodeRelay: @unchecked Sendable {
     private var link: (any RelayLink)?
     private var handler: HTTPHandler?
     private var pending: [UInt64: Pending] = [:]
-    private var nextCallID: UInt64 = 1
+    private var pendingBytes = 0
+    private var nextCallID: UInt64
+    private var registrations: UInt64 = 0
+    /// The connection generation each peer answered a probe on, and the one being probed.
+    private var capable: [NodeID: UInt64] = [:]
+    private var probing: [NodeID: UInt64] = [:]
     private var serving = 0
     private var stopped = false
     private var counters = Statistics()
     private var sweeper: OSThread?
 
-    init(limits: Limits, clock: any Clock, timeoutMilliseconds: UInt64 = 35_000, pendingMax: Int = 4096, servingMax: Int = 4096) {
-        precondition(pendingMax > 0 && servingMax > 0 && timeoutMilliseconds > 0, "relay bounds must be positive")
+    /// `firstCallID` should be random in production: call ids are matched per peer, and a
+    /// restarted node must not take an answer meant for its previous life's call of that id.
+    init(limits: Limits, clock: any Clock, timeoutMilliseconds: UInt64 = 35_000, pendingMax: Int = 4096,
+         pendingBytesMax: Int = 32 << 20, servingMax: Int = 4096, firstCallID: UInt64 = 1) {
+        precondition(pendingMax > 0 && pendingBytesMax > 0 && servingMax > 0 && timeoutMilliseconds > 0, "relay bounds must be positive")
         self.limits = limits
         self.clock = clock
         self.timeoutNanoseconds = timeoutMilliseconds * 1_000_000
         self.pendingMax = pendingMax
+        self.pendingBytesMax = pendingBytesMax
         self.servingMax = servingMax
+        self.nextCallID = firstCallID
     }
 
     /// Whether a request is one the relay carries: a write whose answer is small. The route's
@@ -126,6 +151,7 @@ public final class NodeRelay: @unchecked Sendable {
             lock.broadcast()
             let failed = Array(pending.values)
             pending.removeAll()
+            pendingBytes = 0
             defer { sweeper = nil }
             return (failed, sweeper)
         }
@@ -146,28 +172,74 @@ public final class NodeRelay: @unchecked Sendable {
             lock.withLock { counters.declined += 1 }
             return false
         }
-        let deadline = clock.monotonicNanoseconds() + timeoutNanoseconds
-        let callID: UInt64? = lock.withLock {
-            guard !stopped, pending.count < pendingMax else { return nil }
-            let id = nextCallID
-            nextCallID += 1
-            pending[id] = Pending(responder: responder, peer: peer, generation: generation, deadline: deadline)
-            return id
-        }
-        guard let callID else {
+        let isCapable = lock.withLock { capable[peer] == generation }
+        guard isCapable else {
+            probe(peer, generation: generation, link: link)
             lock.withLock { counters.declined += 1 }
             return false
         }
-        let sent = link.send(RelayCodec.encode(request: request, callID: callID), on: RelayChannel.request, to: peer)
-        return lock.withLock {
-            if sent {
-                counters.relayed += 1
-                return true
+        guard send(request, to: peer, generation: generation, link: link, responder: responder) else {
+            lock.withLock { counters.declined += 1 }
+            return false
+        }
+        lock.withLock { counters.relayed += 1 }
+        return true
+    }
+
+    /// Whether calls to `peer` go over the link now (it answered a probe on this connection).
+    func isCapable(of peer: NodeID) -> Bool {
+        guard let generation = lock.withLock({ self.link })?.connectionGeneration(of: peer) else { return false }
+        return lock.withLock { capable[peer] == generation }
+    }
+
+    /// Asks `peer`, once per connection, whether it serves relayed requests.
+    func probe(_ peer: NodeID) {
+        guard let link = lock.withLock({ stopped ? nil : self.link }), let generation = link.connectionGeneration(of: peer) else { return }
+        probe(peer, generation: generation, link: link)
+    }
+
+    private func probe(_ peer: NodeID, generation: UInt64, link: any RelayLink) {
+        let first = lock.withLock { () -> Bool in
+            guard probing[peer] != generation, capable[peer] != generation else { return false }
+            probing[peer] = generation
+            return true
+        }
+        guard first else { return }
+        let answer = HTTPResponder { [self] response in
+            lock.withLock {
+                if probing[peer] == generation { probing[peer] = nil }
+                if response.status.code / 100 == 2 { capable[peer] = generation }
             }
+        }
+        if !send(HTTPRequest(method: .get, target: Self.probePath), to: peer, generation: generation, link: link, responder: answer, counted: false) {
+            lock.withLock { if probing[peer] == generation { probing[peer] = nil } }
+        }
+    }
+
+    /// Registers a call and queues its request; false (nothing registered) when it can't.
+    private func send(
+        _ request: HTTPRequest, to peer: NodeID, generation: UInt64, link: any RelayLink, responder: HTTPResponder, counted: Bool = true
+    ) -> Bool {
+        // What the call holds of the send queue: the body, and a bound on the rest.
+        let bytes = request.body.count + request.target.utf8.count + 1024
+        let deadline = clock.monotonicNanoseconds() + timeoutNanoseconds
+        let callID: UInt64? = lock.withLock {
+            guard !stopped, pending.count < pendingMax, pendingBytes + bytes <= pendingBytesMax else { return nil }
+            let id = nextCallID
+            nextCallID &+= 1
+            registrations += 1
+            pending[id] = Pending(responder: responder, peer: peer, generation: generation, deadline: deadline,
+                                  sequence: registrations, bytes: bytes, counted: counted)
+            pendingBytes += bytes
+            return id
+        }
+        guard let callID else { return false }
+        if link.send(RelayCodec.encode(request: request, callID: callID), on: RelayChannel.request, to: peer) { return true }
+        return lock.withLock {
             // Not queued: nobody else can have seen the id, unless `stop` took it meanwhile —
             // then the stop already answered.
-            guard pending.removeValue(forKey: callID) != nil else { return true }
-            counters.declined += 1
+            guard let call = pending.removeValue(forKey: callID) else { return true }
+            pendingBytes -= call.bytes
             return false
         }
     }
@@ -183,7 +255,8 @@ public final class NodeRelay: @unchecked Sendable {
             let call: Pending? = lock.withLock {
                 guard let call = pending[callID], call.peer == peer else { return nil }
                 pending[callID] = nil
-                counters.answered += 1
+                pendingBytes -= call.bytes
+                if call.counted { counters.answered += 1 }
                 return call
             }
             var answer = response
@@ -194,6 +267,18 @@ public final class NodeRelay: @unchecked Sendable {
     }
 
     private func serveRequest(_ request: HTTPRequest, callID: UInt64, from peer: NodeID) {
+        if request.path == Self.probePath {
+            let serving = lock.withLock { !stopped && handler != nil }
+            answer(callID, to: peer, serving ? HTTPResponse(status: .noContent) : HTTPResponse(error: HTTPError.serviceUnavailable(
+                "node is not serving forwarded requests yet", code: "overloaded")))
+            return
+        }
+        guard Self.carries(request) else {
+            lock.withLock { counters.refused += 1 }
+            answer(callID, to: peer, HTTPResponse(error: HTTPError.serviceUnavailable(
+                "\(request.method.rawValue) \(request.path) is not carried over the node link; send it over HTTP", code: "relay_refused")))
+            return
+        }
         let accepted: (HTTPHandler, any RelayLink)? = lock.withLock {
             guard !stopped, let handler, let link else { return nil }
             guard serving < servingMax else {
@@ -205,22 +290,30 @@ public final class NodeRelay: @unchecked Sendable {
             return (handler, link)
         }
         guard let (handler, link) = accepted else {
-            let refusal = HTTPResponse(error: HTTPError.serviceUnavailable(
-                "node is not serving forwarded requests right now (starting, stopping or overloaded); retry", code: "overloaded"))
-            _ = lock.withLock { self.link }?.send(RelayCodec.encode(response: refusal, callID: callID), on: RelayChannel.response, to: peer)
+            answer(callID, to: peer, HTTPResponse(error: HTTPError.serviceUnavailable(
+                "node is not serving forwarded requests right now (starting, stopping or overloaded); retry", code: "overloaded")))
             return
         }
+        // The answer goes back only on the connection the request came in on: after a
+        // reconnect the caller may be a new process whose call ids started afresh. (This runs
+        // on the transport thread, inside `receive`, so the connection is still that one.)
+        let generation = link.connectionGeneration(of: peer)
         let responder = HTTPResponder { [self] response in
             lock.withLock { serving -= 1 }
+            guard link.connectionGeneration(of: peer) == generation else { return }
             // A lost answer leaves the caller to its timeout or its link-lost check.
             _ = link.send(RelayCodec.encode(response: response, callID: callID), on: RelayChannel.response, to: peer)
         }
         handler(request, responder)
     }
 
+    private func answer(_ callID: UInt64, to peer: NodeID, _ response: HTTPResponse) {
+        _ = lock.withLock { self.link }?.send(RelayCodec.encode(response: response, callID: callID), on: RelayChannel.response, to: peer)
+    }
+
     /// Fails the calls whose connection is gone or replaced, and those past their deadline.
     func sweep() {
-        let (peers, link) = lock.withLock { (Set(pending.values.map(\.peer)), self.link) }
+        let (peers, link, seen) = lock.withLock { (Set(pending.values.map(\.peer)), self.link, registrations) }
         guard let link, !peers.isEmpty else { return }
         var generations: [NodeID: UInt64] = [:]
         for peer in peers { generations[peer] = link.connectionGeneration(of: peer) }
@@ -228,20 +321,21 @@ public final class NodeRelay: @unchecked Sendable {
         let failed: [(Pending, HTTPError)] = lock.withLock {
             var failed: [(Pending, HTTPError)] = []
             for (id, call) in pending {
-                // A peer added since the snapshot above is checked on the next sweep.
-                guard peers.contains(call.peer) else { continue }
+                // A call registered since the snapshot above is judged by the next sweep.
+                guard call.sequence <= seen else { continue }
                 if generations[call.peer] != call.generation {
-                    counters.linkLost += 1
+                    if call.counted { counters.linkLost += 1 }
                     failed.append((call, .serviceUnavailable(
                         "the link to node \(call.peer.rawValue) broke while it served the request; its outcome is unknown, retry", code: "forward_failed")))
                 } else if now >= call.deadline {
-                    counters.timedOut += 1
+                    if call.counted { counters.timedOut += 1 }
                     failed.append((call, .serviceUnavailable(
                         "node \(call.peer.rawValue) did not answer in time; the request's outcome is unknown, retry", code: "forward_failed")))
                 } else {
                     continue
                 }
                 pending[id] = nil
+                pendingBytes -= call.bytes
             }
             return failed
         }

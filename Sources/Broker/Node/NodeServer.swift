@@ -72,8 +72,9 @@ public enum NodeServer {
 
         func stop() async {
             await node.stop()
-            server.shutdown(graceMilliseconds: 2_000)
+            // The relay's pending calls are answered 503 while their clients are still connected.
             relay.stop()
+            server.shutdown(graceMilliseconds: 2_000)
             stopLink()
             pool.shutdown()
             await node.coordinator.close()
@@ -101,7 +102,7 @@ public enum NodeServer {
         let node = BrokerNode(config: config, coordinator: coordinator, link: relay, logFactory: factory,
                               clock: clock, limits: limits, randomSeed: seed.next(), metrics: metrics,
                               fileSystemSync: fileSystemSync)
-        let nodeRelay = NodeRelay(limits: limits, clock: clock, timeoutMilliseconds: forwardTimeoutMilliseconds)
+        let nodeRelay = NodeRelay(limits: limits, clock: clock, timeoutMilliseconds: forwardTimeoutMilliseconds, firstCallID: seed.next())
         let link = try makeLink(config, node.host, nodeRelay)
         relay.target = link.link
         node.onPeersChanged = link.updatePeers

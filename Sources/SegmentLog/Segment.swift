@@ -17,6 +17,8 @@ final class Segment {
     var durableSize: UInt64 = 0
     /// The file's length when it was filled with zeros ahead of `size` (0: not filled).
     var filledSize: UInt64 = 0
+    /// Cleared when a fill failed (a full disk): the segment goes on without prefill.
+    var prefills = true
     var nextOffset: Offset
     var index = OffsetIndex()
     var indexEntriesOnDisk = 0

@@ -167,17 +167,27 @@ extension SegmentLog {
     /// Fills the active segment's file with zeros ahead of `end` when `end` passes the filled
     /// part: a step of a quarter of the segment's size, between 64 KiB and `prefillBytesMax`,
     /// so an idle partition costs 64 KiB and a busy one refills every few MiB.
+    ///
+    /// A failed fill (the disk is full) is not the log's failure: no record was written. The
+    /// zeros are cut back, the segment goes on without prefill, and the append itself decides.
     func prefill(_ segment: Segment, through end: UInt64) throws(Errno) {
         let stepMax = configuration.prefillBytesMax
-        guard stepMax > 0, end > segment.filledSize else { return }
+        guard stepMax > 0, segment.prefills, end > segment.filledSize else { return }
         let step = min(stepMax, max(Self.prefillStepMin, segment.size / 4))
         let target = min(Self.roundedUp(end + step), max(end, limits.segmentBytesMax))
-        var position = max(segment.size, segment.filledSize)
-        // Bounded: each write covers up to `zeros.count` bytes of a finite range.
-        while position < target {
-            let count = Int(min(UInt64(Self.zeros.count), target - position))
-            try segment.file.write(toAbsoluteOffset: position, UnsafeRawBufferPointer(rebasing: Self.zeros[0..<count]))
-            position += UInt64(count)
+        let start = max(segment.size, segment.filledSize)
+        var position = start
+        do throws(Errno) {
+            // Bounded: each write covers up to `zeros.count` bytes of a finite range.
+            while position < target {
+                let count = Int(min(UInt64(Self.zeros.count), target - position))
+                try segment.file.write(toAbsoluteOffset: position, UnsafeRawBufferPointer(rebasing: Self.zeros[0..<count]))
+                position += UInt64(count)
+            }
+        } catch {
+            try segment.file.truncate(toSize: start)
+            segment.prefills = false
+            return
         }
         segment.filledSize = target
     }
@@ -192,6 +202,7 @@ extension SegmentLog {
             throw .io(error, path: segment.logPath)
         }
         segment.filledSize = 0
+        segment.durableSize = segment.size
     }
 
     static let prefillStepMin: UInt64 = 64 << 10

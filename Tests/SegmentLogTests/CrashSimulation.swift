@@ -15,6 +15,8 @@ struct CrashSimulation {
     }
 
     let seed: UInt64
+    /// `SegmentLog.Configuration.prefillBytesMax` of this seed.
+    let prefillBytesMax: UInt64
     /// Test-only fault: recovery skips checksums, so the checker must catch torn batches.
     var brokenRecovery = false
     var random: SeededRandom
@@ -31,6 +33,8 @@ struct CrashSimulation {
     init(seed: UInt64, brokenRecovery: Bool = false) {
         self.seed = seed
         self.brokenRecovery = brokenRecovery
+        // No prefill, refills every few batches, or the whole segment at its first append.
+        prefillBytesMax = [0, 64, 256, 4 << 20][Int(seed % 4)]
         random = SeededRandom(seed: seed ^ 0xC0FF_EE00_D15C_0000)
         fileSystem = SimulatedFileSystem(seed: seed)
         var limits = Limits()
@@ -74,7 +78,7 @@ struct CrashSimulation {
     }
 
     func open() throws(SegmentLogError) -> SegmentLog {
-        let configuration = SegmentLog.Configuration(limits: limits, clock: clock)
+        let configuration = SegmentLog.Configuration(limits: limits, clock: clock, prefillBytesMax: prefillBytesMax)
         let log = SegmentLog(directory: "/log", fileSystem: fileSystem, configuration: configuration, verifyChecksums: !brokenRecovery)
         try log.recover()
         return log

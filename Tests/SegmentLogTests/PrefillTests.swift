@@ -46,18 +46,35 @@ import Testing
         #expect(fileSystem.contents(of: Self.first)?.count == Int(log.sizeBytes))
     }
 
+    /// A full disk while filling costs the prefill, not the log: the append goes on.
+    @Test func aFailedFillLeavesTheLogWorkingWithoutPrefill() throws {
+        let fileSystem = SimulatedFileSystem(seed: 7)
+        let log = try Self.open(fileSystem)
+        fileSystem.failNext(.write, with: .noSpace)
+        try appendBatches(log, recordCounts: [2, 3])
+        try log.flush()
+        #expect(fileSystem.contents(of: Self.first)?.count == Int(log.sizeBytes), "the zeros written before the failure are cut")
+        try appendBatches(log, recordCounts: [4])
+        try log.flush()
+        #expect(fileSystem.contents(of: Self.first)?.count == Int(log.sizeBytes), "and the segment is not filled again")
+        log.close()
+        fileSystem.crash()
+        let reopened = try Self.open(fileSystem)
+        #expect(reopened.logEndOffset == Offset(9))
+        #expect(try readAll(reopened).count == 9)
+    }
+
     @Test func aSealedSegmentEndsAtItsLastBatch() throws {
         let fileSystem = SimulatedFileSystem(seed: 3)
         let log = try Self.open(fileSystem, limits: smallLimits(segmentBytes: 2048))
         try appendBatches(log, recordCounts: Array(repeating: 2, count: 60))
         try log.flush()
-        let files = try Self.segmentFiles(fileSystem)
-        #expect(files.count > 2)
-        for sealed in files.dropLast() {
-            let bytes = try #require(fileSystem.contents(of: sealed))
-            #expect(bytes.last != 0 || bytes.isEmpty, "\(sealed) ends with a batch, not with zeros")
-            #expect(bytes.count <= 2048)
+        #expect(log.segments.count > 2)
+        for sealed in log.segments.dropLast() {
+            #expect(fileSystem.contents(of: sealed.logPath)?.count == Int(sealed.size), "\(sealed.logPath) ends with its last batch")
         }
+        let active = try #require(log.segments.last)
+        #expect((fileSystem.contents(of: active.logPath)?.count ?? 0) > Int(active.size), "the active one runs on with zeros")
         log.close()
         let reopened = try Self.open(fileSystem, limits: smallLimits(segmentBytes: 2048))
         #expect(reopened.logEndOffset == Offset(120))
@@ -78,6 +95,8 @@ import Testing
         let file = try #require(fileSystem.contents(of: Self.first))
         #expect(file[Int(log.sizeBytes)...].allSatisfy { $0 == 0 }, "the refill wrote zeros over the old batches' place")
         log.close()
+        // A power cut now: only what was synced counts.
+        fileSystem.crash()
 
         let reopened = try Self.open(fileSystem)
         #expect(reopened.logEndOffset == Offset(12))

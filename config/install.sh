@@ -101,7 +101,7 @@ if [ "$skip_packages" = 0 ] && [ -z "$root" ]; then
     source "$repo/scripts/lib/packages.sh"
     missing=()
     for package in "${MOM_DEBIAN_PACKAGES[@]}" systemd; do
-        dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+        [[ "$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null)" == *'install ok installed'* ]] || missing+=("$package")
     done
     if [ ${#missing[@]} -gt 0 ]; then change "install Debian packages: ${missing[*]}" mom_ensure_packages systemd; fi
 fi

@@ -162,11 +162,13 @@ extension RecordBatchFormat {
         return record
     }
 
-    private static func lengthPrefixed(_ reader: inout BinaryReader, limit: Int, what: String) throws -> UnsafeRawBufferPointer {
+    /// `what` names the field in an error only: an autoclosure, so a valid record (the hot
+    /// path, every record of every binary produce) formats no string.
+    private static func lengthPrefixed(_ reader: inout BinaryReader, limit: Int, what: @autoclosure () -> String) throws -> UnsafeRawBufferPointer {
         do {
             return try reader.readLengthPrefixed(limit: limit)
         } catch DecodeError.lengthTooLarge(let length, _) {
-            throw Error("\(what) of \(length) bytes is over the limit of \(limit)")
+            throw Error("\(what()) of \(length) bytes is over the limit of \(limit)")
         }
     }
 }

@@ -14,6 +14,15 @@ struct Forwarder: Sendable {
     /// Carries small writes over the node link when it can (`NodeRelay.carries`); nil: HTTP only.
     var relay: NodeRelay? = nil
 
+    /// Another node's answer as this node passes it on: without the framing fields of the hop
+    /// it came over (this node's server sets its own). Used for HTTP and node-link forwarding.
+    static func relayed(_ response: HTTPResponse) -> HTTPResponse {
+        var passed = response
+        passed.headers.remove(name: "Connection")
+        passed.headers.remove(name: "Content-Length")
+        return passed
+    }
+
     /// Forwards `request` to `node` and answers through `responder` with whatever it answers.
     func forward(_ request: HTTPRequest, to node: NodeID, responder: HTTPResponder) {
         let hops = Int(request.headers[Self.hopsHeader] ?? "0") ?? 0
@@ -31,10 +40,8 @@ struct Forwarder: Sendable {
         if let relay, relay.call(forwarded, to: node, responder: responder) { return }
         let accepted = pool.send(forwarded, to: address) { result in
             switch result {
-            case .success(var response):
-                response.headers.remove(name: "Connection")
-                response.headers.remove(name: "Content-Length")
-                responder.send(response)
+            case .success(let response):
+                responder.send(Self.relayed(response))
             case .failure(let error):
                 responder.send(error: HTTPError.serviceUnavailable("forwarding to node \(node.rawValue) failed: \(error); retry", code: "forward_failed"))
             }

@@ -259,10 +259,7 @@ public final class NodeRelay: @unchecked Sendable {
                 if call.counted { counters.answered += 1 }
                 return call
             }
-            var answer = response
-            answer.headers.remove(name: "Connection")
-            answer.headers.remove(name: "Content-Length")
-            call?.responder.send(answer)
+            call?.responder.send(Forwarder.relayed(response))
         }
     }
 
@@ -301,14 +298,19 @@ public final class NodeRelay: @unchecked Sendable {
         let responder = HTTPResponder { [self] response in
             lock.withLock { serving -= 1 }
             guard link.connectionGeneration(of: peer) == generation else { return }
-            // A lost answer leaves the caller to its timeout or its link-lost check.
-            _ = link.send(RelayCodec.encode(response: response, callID: callID), on: RelayChannel.response, to: peer)
+            Self.answer(callID, to: peer, response, via: link)
         }
         handler(request, responder)
     }
 
     private func answer(_ callID: UInt64, to peer: NodeID, _ response: HTTPResponse) {
-        _ = lock.withLock { self.link }?.send(RelayCodec.encode(response: response, callID: callID), on: RelayChannel.response, to: peer)
+        guard let link = lock.withLock({ self.link }) else { return }
+        Self.answer(callID, to: peer, response, via: link)
+    }
+
+    /// Queues an answer; a lost one leaves the caller to its timeout or its link-lost check.
+    private static func answer(_ callID: UInt64, to peer: NodeID, _ response: HTTPResponse, via link: any RelayLink) {
+        _ = link.send(RelayCodec.encode(response: response, callID: callID), on: RelayChannel.response, to: peer)
     }
 
     /// Fails the calls whose connection is gone or replaced, and those past their deadline.

@@ -11,7 +11,14 @@ extension ReplicationHost {
         while !stopped {
             // Advancing a Ready can make the next one ready at once (a lone voter's own durable
             // append commits its entry): then loop without waiting for a message or a tick.
-            inbox.drain(waitingUntil: moreWork ? 0 : nextTick, into: &batch)
+            if let waiter {
+                let now = clock.monotonicNanoseconds()
+                let wait = moreWork || inbox.hasWork || nextTick <= now ? 0 : (nextTick - now + 999_999) / 1_000_000
+                waiter.poll(waitMillisecondsMax: wait)
+                inbox.drain(waitingUntil: 0, into: &batch)
+            } else {
+                inbox.drain(waitingUntil: moreWork ? 0 : nextTick, into: &batch)
+            }
             for command in batch { handle(command) }
             batch.removeAll(keepingCapacity: true)
             completeFinishedSyncs()
@@ -28,6 +35,9 @@ extension ReplicationHost {
             wakeLeaderWaiters(nowNanoseconds: clock.monotonicNanoseconds())
             if stopping { shutDown() }
         }
+        // A shared transport writes only when the loop polls it: one last turn sends what the
+        // shutdown queued (the failed proposals' relay answers).
+        waiter?.poll(waitMillisecondsMax: 0)
     }
 
     private func handle(_ command: Command) {

@@ -8,6 +8,9 @@ final class Inbox<Item>: @unchecked Sendable {
     private var items: [Item] = []
     private let capacity: Int
     private var woken = false
+    /// Set before the loop starts when the loop waits elsewhere (`LoopWaiter`): posts and wakes
+    /// call it instead of signalling the condition variable.
+    var wakeHook: (@Sendable () -> Void)?
 
     init(capacity: Int) {
         precondition(capacity > 0, "inbox capacity must be positive")
@@ -23,15 +26,22 @@ final class Inbox<Item>: @unchecked Sendable {
             items.append(item)
             return true
         }
-        if accepted { lock.signal() }
+        if accepted { signalConsumer() }
         return accepted
     }
+
+    private func signalConsumer() {
+        if let wakeHook { wakeHook() } else { lock.signal() }
+    }
+
+    /// Whether a `drain` now would return something or was asked to return at once.
+    var hasWork: Bool { lock.withLock { !items.isEmpty || woken } }
 
     /// Wakes the consumer without adding an item. The next `drain` returns at once even when
     /// it starts after this call (a finished background sync must not wait for a tick).
     func wake() {
         lock.withLock { woken = true }
-        lock.signal()
+        signalConsumer()
     }
 
     /// Takes everything queued, waiting until `deadlineNanoseconds` (monotonic) if empty;

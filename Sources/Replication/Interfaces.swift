@@ -7,6 +7,17 @@ public protocol PeerLink: AnyObject, Sendable {
     func send(to peer: NodeID, group: GroupID, payload: [UInt8])
 }
 
+/// Where the loop thread waits when something else shares it: the node-to-node transport, whose
+/// socket events then wake the thread that steps them (TransportDriver). Without one the loop
+/// waits on its inbox's condition variable.
+public protocol LoopWaiter: AnyObject, Sendable {
+    /// Loop thread: does the waiter's own work and waits at most `waitMillisecondsMax` for
+    /// more, or until `wake` (0: does only what is ready now).
+    func poll(waitMillisecondsMax: UInt64)
+    /// Any thread: ends the loop thread's `poll`.
+    func wake()
+}
+
 /// The application state a group's committed entries drive (a partition's queue and cursor
 /// state, the catalog). Called on the replication loop thread only, in log order.
 public protocol GroupStateMachine: AnyObject {

@@ -76,6 +76,8 @@ public final class ReplicationHost: @unchecked Sendable {
     var random: SeededRandom
     var stopping = false
     var stopped = false
+    /// Where the loop waits when it shares its thread (`share(loopWith:)`); set before start.
+    var waiter: (any LoopWaiter)?
     /// Callers waiting for a group to have a leader (a new partition, a failover), bounded.
     var leaderWaiters: [(group: GroupID, deadline: UInt64, wake: @Sendable (NodeID?) -> Void)] = []
 
@@ -100,6 +102,14 @@ public final class ReplicationHost: @unchecked Sendable {
             self.background = nil
         }
         self.random = SeededRandom(seed: randomSeed)
+    }
+
+    /// Makes the loop wait in `waiter` (which then runs on the loop thread) instead of on its
+    /// inbox alone. Call before `start`.
+    public func share(loopWith waiter: any LoopWaiter) {
+        precondition(thread == nil, "share the loop before it starts")
+        self.waiter = waiter
+        inbox.wakeHook = { waiter.wake() }
     }
 
     /// Starts the loop thread.

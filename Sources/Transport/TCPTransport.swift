@@ -1,3 +1,4 @@
+import Glibc
 import MOMCore
 import SystemIO
 
@@ -21,6 +22,7 @@ public final class TCPTransport: MessageTransport, @unchecked Sendable {
     // Written by start/stop only, which callers do not race (precondition-checked).
     private var thread: OSThread?
     private var notifier: EventNotifier?
+    private var driver: TransportDriver?
     private var started = false
 
     /// A transport that does nothing until `start`.
@@ -39,6 +41,19 @@ public final class TCPTransport: MessageTransport, @unchecked Sendable {
 
     /// Binds the listener and starts the event-loop thread.
     public func start(receive: @escaping @Sendable (NodeID, [Envelope]) -> Void) throws {
+        let loop = try makeLoop(receive: receive)
+        thread = OSThread.start(name: "mom-transport") { loop.run() }
+    }
+
+    /// Binds the listener; the caller's own loop thread runs the transport through the returned
+    /// driver instead of a thread of its own (TCPTransport+Driven).
+    public func startDriven(receive: @escaping @Sendable (NodeID, [Envelope]) -> Void) throws -> TransportDriver {
+        let driver = TransportDriver(loop: try makeLoop(receive: receive), shared: shared)
+        self.driver = driver
+        return driver
+    }
+
+    private func makeLoop(receive: @escaping @Sendable (NodeID, [Envelope]) -> Void) throws -> TransportEventLoop {
         precondition(!started, "a TCPTransport starts once; create a new one to restart")
         started = true
         let listener = try FileDescriptor.listenTCP(on: configuration.listenAddress)
@@ -60,7 +75,7 @@ public final class TCPTransport: MessageTransport, @unchecked Sendable {
             notifier?.close()
             throw error
         }
-        thread = OSThread.start(name: "mom-transport") { loop.run() }
+        return loop
     }
 
     /// Stops the thread, closes every socket and discards queued envelopes.
@@ -75,9 +90,14 @@ public final class TCPTransport: MessageTransport, @unchecked Sendable {
             shared.notifier = nil
             return was
         }
-        guard wasRunning, let thread else { return }
-        thread.join()
-        self.thread = nil
+        guard wasRunning else { return }
+        if let thread {
+            thread.join()
+            self.thread = nil
+        } else {
+            // Driven: waits for the driving thread's turn to end, then closes the sockets here.
+            driver?.close()
+        }
         notifier?.close()
         notifier = nil
     }
@@ -102,7 +122,8 @@ public final class TCPTransport: MessageTransport, @unchecked Sendable {
             switch result {
             // Only the empty-to-non-empty transition needs a wake-up: a non-empty queue is
             // already on the loop's list. Signalled under the lock; see `stop`.
-            case .queued: if wasEmpty { shared.notifier?.signal() }
+            // The driving thread flushes at the start of its next turn without being told.
+            case .queued: if wasEmpty && !shared.isDrivingThread { shared.notifier?.signal() }
             case .dropped(.queueFull): outbox.statistics.envelopesDroppedQueueFull += UInt64(envelopes.count)
             case .dropped(.envelopeTooLarge): outbox.statistics.envelopesDroppedTooLarge += UInt64(envelopes.count)
             case .dropped(.stopped), .peerUnknown: break
@@ -144,6 +165,9 @@ final class TransportSharedState: @unchecked Sendable {
     var connectionsClosedForBadFrames: UInt64 = 0
     /// Connections handshaken so far, with every peer: the source of connection generations.
     var connectionsEstablished: UInt64 = 0
+    /// The thread that drives the loop (driven mode), once it has.
+    var drivingThread: pthread_t?
+    var isDrivingThread: Bool { drivingThread.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
 
     init(configuration: TCPTransportConfiguration) { self.configuration = configuration }
 

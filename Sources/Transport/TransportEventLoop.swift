@@ -32,6 +32,7 @@ final class TransportEventLoop: @unchecked Sendable {
     var batchScratch: [Envelope] = []
     /// Set when a flush stopped at its bound with work left, so the next wait does not sleep.
     var moreWork = false
+    private var ready: [Epoll.Event] = []
 
     init(configuration: TCPTransportConfiguration, shared: TransportSharedState, listener: FileDescriptor,
          notifier: EventNotifier, receive: @escaping @Sendable (NodeID, [Envelope]) -> Void) throws(Errno) {
@@ -52,26 +53,28 @@ final class TransportEventLoop: @unchecked Sendable {
 
     /// Runs until `stop`, then closes everything it owns.
     func run() {
-        var ready: [Epoll.Event] = []
-        ready.reserveCapacity(256)
-        while shared.lock.withLock({ shared.running }) {
-            let now = clock.monotonicNanoseconds()
-            reconcilePeersIfChanged(now: now)
-            dialDuePeers(now: now)
-            closeExpiredHandshakes(now: now)
-            flushEstablished()
-            let timeout = moreWork ? 0 : waitMilliseconds(now: now)
-            moreWork = false
-            ready.removeAll(keepingCapacity: true)
-            do {
-                try epoll.wait(timeoutMilliseconds: Int32(timeout)) { ready.append($0) }
-            } catch {
-                // epoll_wait fails only on EBADF/EFAULT/EINVAL: a broken invariant, not the network.
-                preconditionFailure("epoll_wait failed: \(error)")
-            }
-            for event in ready { handle(event) }
-        }
+        while shared.lock.withLock({ shared.running }) { runOnce(waitMillisecondsMax: Self.idleWaitMillisecondsMax) }
         shutdown()
+    }
+
+    /// One turn: membership, dials, handshake deadlines, queued output, then one epoll wait of
+    /// at most `waitMillisecondsMax` (0: only what is ready now) and the events it reports.
+    func runOnce(waitMillisecondsMax: UInt64) {
+        let now = clock.monotonicNanoseconds()
+        reconcilePeersIfChanged(now: now)
+        dialDuePeers(now: now)
+        closeExpiredHandshakes(now: now)
+        flushEstablished()
+        let timeout = moreWork ? 0 : min(waitMilliseconds(now: now), waitMillisecondsMax)
+        moreWork = false
+        ready.removeAll(keepingCapacity: true)
+        do {
+            try epoll.wait(timeoutMilliseconds: Int32(timeout)) { ready.append($0) }
+        } catch {
+            // epoll_wait fails only on EBADF/EFAULT/EINVAL: a broken invariant, not the network.
+            preconditionFailure("epoll_wait failed: \(error)")
+        }
+        for event in ready { handle(event) }
     }
 
     private func handle(_ event: Epoll.Event) {
@@ -95,7 +98,7 @@ final class TransportEventLoop: @unchecked Sendable {
         }
     }
 
-    private func shutdown() {
+    func shutdown() {
         for connection in Array(connections.values) { close(connection, reason: .shutdown) }
         epoll.remove(listener)
         try? listener.close()

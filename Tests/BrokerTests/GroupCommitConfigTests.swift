@@ -26,6 +26,14 @@ import Testing
         #expect(try NodeServer.makeFileSystemSync(config, metrics: NodeMetrics(clock: SystemClock()), clock: SystemClock()) == nil)
     }
 
+    @Test func theTransportSharesTheLoopThreadByDefault() throws {
+        #expect(try NodeConfig.parse(arguments: Self.arguments("/nonexistent")).transportThread == .shared)
+        #expect(try NodeConfig.parse(arguments: Self.arguments("/nonexistent") + ["--transport-thread", "own"]).transportThread == .own)
+        #expect(throws: NodeConfig.Invalid(message: "--transport-thread takes shared or own, not 'both'")) {
+            try NodeConfig.parse(arguments: Self.arguments("/nonexistent") + ["--transport-thread", "both"])
+        }
+    }
+
     @Test func storageWritesAreAsyncByDefaultAndSyncOnRequest() throws {
         #expect(try NodeConfig.parse(arguments: Self.arguments("/nonexistent")).storageWrites == .async)
         #expect(try NodeConfig.parse(arguments: Self.arguments("/nonexistent") + ["--storage-writes", "sync"]).storageWrites == .sync)

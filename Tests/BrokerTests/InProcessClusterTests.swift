@@ -25,7 +25,7 @@ final class InProcessCluster: @unchecked Sendable {
 
     private(set) var members: [Member] = []
 
-    static func start(size: Int = 3) async throws -> InProcessCluster {
+    static func start(size: Int = 3, transportThread: NodeConfig.TransportThread = .shared) async throws -> InProcessCluster {
         let cluster = InProcessCluster()
         let store = InMemoryCoordinationStore()
         let ports = try TestPorts.take(2 * size)
@@ -34,6 +34,7 @@ final class InProcessCluster: @unchecked Sendable {
             let config = try NodeConfig.parse(arguments: [
                 "--node-id", "\(id)", "--data-dir", "/nonexistent", "--meta-replicas", replicas, "--tick-ms", "20",
                 "--http-listen", "127.0.0.1:\(ports[2 * id - 2])", "--raft-listen", "127.0.0.1:\(ports[2 * id - 1])",
+                "--transport-thread", transportThread.rawValue,
             ])
             let relay = LinkRelay()
             let node = BrokerNode(config: config, coordinator: InMemoryCoordinator(store: store), link: relay, logFactory: MemoryGroupLogFactory(),
@@ -56,8 +57,8 @@ final class InProcessCluster: @unchecked Sendable {
     }
 
     /// Starts a cluster, runs `body`, and stops the cluster whether `body` threw or not.
-    static func run(_ body: (InProcessCluster) async throws -> Void) async throws {
-        let cluster = try await start()
+    static func run(transportThread: NodeConfig.TransportThread = .shared, _ body: (InProcessCluster) async throws -> Void) async throws {
+        let cluster = try await start(transportThread: transportThread)
         do {
             try await body(cluster)
         } catch {
@@ -103,8 +104,11 @@ final class InProcessCluster: @unchecked Sendable {
     /// A topic led by node 1 and a queue led by node 3, bound to one exchange; publishing
     /// through node 2 (which hosts neither) forwards each share to its leader over the node link, and
     /// every copy is in the leader's log at the offset the answer gives.
-    @Test func publishThroughNode2ReachesATopicAndAQueueLedElsewhere() async throws {
-        try await InProcessCluster.run { cluster in
+    /// Both ways of running the transport: on the replication loop's thread (the default) and on
+    /// a thread of its own.
+    @Test(arguments: [NodeConfig.TransportThread.shared, .own])
+    func publishThroughNode2ReachesATopicAndAQueueLedElsewhere(transportThread: NodeConfig.TransportThread) async throws {
+        try await InProcessCluster.run(transportThread: transportThread) { cluster in
             #expect(await cluster.metaLeader() != nil)
             let topic = CatalogCommand.createTopic(CreateTopic(
                 name: "orders", partitions: 1, replicationFactor: 1, retentionMilliseconds: nil, retentionBytes: nil, replicas: [[NodeID(1)]]))

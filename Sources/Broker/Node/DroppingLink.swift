@@ -36,7 +36,10 @@ extension NodeServer {
         let link = TransportLink(transport: transport)
         // Before the transport starts, so a peer's first relay envelope finds the link.
         relay?.attach(link)
-        try transport.start { from, envelopes in
+        // Weak: when the transport shares the loop, the host holds the transport, and a strong
+        // reference back would keep both (and their descriptors) alive after they stop.
+        let receive: @Sendable (NodeID, [Envelope]) -> Void = { [weak host] from, envelopes in
+            guard let host else { return }
             for envelope in envelopes {
                 if envelope.group == RelayChannel.request || envelope.group == RelayChannel.response {
                     relay?.receive(from: from, channel: envelope.group, payload: envelope.payload)
@@ -45,12 +48,21 @@ extension NodeServer {
                 }
             }
         }
+        // Shared: the replication loop waits in the transport's epoll and does its I/O, so a
+        // peer's message wakes the thread that steps it (TransportDriver).
+        if config.transportThread == .shared {
+            host.share(loopWith: try transport.startDriven(receive: receive))
+        } else {
+            try transport.start(receive: receive)
+        }
         let localNode = config.nodeID
         return (link, { transport.stop() }, { peers in
             transport.updatePeers(peers.filter { $0.key != localNode })
         })
     }
 }
+
+extension TransportDriver: LoopWaiter {}
 
 /// Sends the host's payloads over the transport; heartbeat batches take the control lane so they
 /// never wait behind a backlog of appends.

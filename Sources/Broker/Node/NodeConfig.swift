@@ -48,6 +48,15 @@ public struct NodeConfig: Equatable, Sendable {
         case async, sync
     }
 
+    /// `shared` (the default): the node-to-node transport runs on the replication loop's
+    /// thread, so a peer's message wakes the thread that steps it; `own`: on a thread of its
+    /// own, as before (docs/operations.md, docs/performance.md §18).
+    public var transportThread: TransportThread = .shared
+
+    public enum TransportThread: String, Sendable {
+        case shared, own
+    }
+
     /// Why a configuration was refused: the message names the flag and the fix.
     public struct Invalid: Error, Equatable, CustomStringConvertible {
         public let message: String
@@ -70,6 +79,7 @@ public struct NodeConfig: Equatable, Sendable {
     static let knownKeys: Set<String> = [
         "config", "node-id", "data-dir", "http-listen", "raft-listen", "zookeeper", "zk-root", "users-db",
         "cluster-id", "meta-replicas", "insecure-no-auth", "secret-file", "tick-ms", "heartbeat-ticks", "raft-advertise", "group-commit", "storage-writes",
+        "transport-thread",
     ]
     static let booleanKeys: Set<String> = ["insecure-no-auth"]
 
@@ -182,6 +192,12 @@ public struct NodeConfig: Equatable, Sendable {
                 throw Invalid(message: "--storage-writes async needs --group-commit syncfs (its background sync is one syncfs)")
             }
             config.storageWrites = storageWrites
+        }
+        if let mode = values["transport-thread"] {
+            guard let thread = TransportThread(rawValue: mode) else {
+                throw Invalid(message: "--transport-thread takes shared or own, not '\(mode)'")
+            }
+            config.transportThread = thread
         }
         return config
     }

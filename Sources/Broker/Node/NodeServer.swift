@@ -16,7 +16,7 @@ public enum NodeServer {
                     [--zookeeper HOST:PORT[,HOST:PORT…]] [--zk-root /mom] [--users-db FILE] \\
                     [--cluster-id NAME] [--meta-replicas 1,2,3] [--secret-file FILE] [--tick-ms 100] \\
                     [--heartbeat-ticks 2] [--raft-advertise HOST:PORT] [--group-commit syncfs|fdatasync] \\
-                    [--storage-writes async|sync]
+                    [--storage-writes async|sync] [--transport-thread shared|own]
 
         Runs one MOM broker node. Without --zookeeper it runs standalone on an embedded
         coordinator. The JWT secret comes from MOM_SECRET_KEY or --secret-file.
@@ -28,6 +28,8 @@ public enum NodeServer {
         --storage-writes async (default, with syncfs) runs that syncfs on a thread of its own
         while replication goes on; sync makes each pass wait for it. Either way a produce is
         acked only after a majority has its records on disk.
+        --transport-thread shared (default) runs the node-to-node transport on the replication
+        loop's thread; own gives it a thread of its own.
         A Raft leader heartbeats every --heartbeat-ticks ticks (1-5); a follower campaigns after
         10-20 ticks without hearing from its leader.
         """

@@ -18,9 +18,9 @@ protocol RelayLink: AnyObject, Sendable {
 /// Why: forwarding over HTTP cost the forwarding node as much CPU as the leader spent on the
 /// write itself (docs/performance.md §15): a pool thread woke to write the request and again to
 /// read the answer, the leader parsed a second HTTP request on its HTTP loop. Here the request
-/// is framed by the transport thread that is awake for Raft anyway, many requests share a
-/// frame, and the leader runs it on that thread through the same router as an HTTP request
-/// (same token check, same hop bound, same errors).
+/// is framed by the transport's thread, awake for Raft anyway (the replication loop's, by
+/// default), many requests share a frame, and the leader runs it on that thread through the
+/// same router as an HTTP request (same token check, same hop bound, same errors).
 ///
 /// Only small-answer writes go this way (`carries`): produce and send shares, acks, commits.
 /// Reads and long-polls stay on HTTP, so a large answer never queues behind or ahead of
@@ -61,8 +61,9 @@ public final class NodeRelay: @unchecked Sendable {
         let counted: Bool
     }
 
-    /// Bodies above this go over HTTP: a relayed request is served on the transport thread, and
-    /// a large one would hold up every peer's Raft traffic while it is parsed.
+    /// Bodies above this go over HTTP: a relayed request is served on the transport's thread
+    /// (the replication loop's, by default), and a large one would hold up every peer's Raft
+    /// traffic while it is parsed.
     static let bodyBytesMax = 256 << 10
     static let sweepIntervalNanoseconds: UInt64 = 200_000_000
     /// The request a relay sends first on every new connection; only a peer that answers it
@@ -244,7 +245,7 @@ public final class NodeRelay: @unchecked Sendable {
         }
     }
 
-    /// A payload the transport received on one of the relay channels (transport thread).
+    /// A payload the transport received on one of the relay channels (the transport's thread).
     /// Malformed payloads are dropped: the caller's call then times out.
     func receive(from peer: NodeID, channel: GroupID, payload: [UInt8]) {
         if channel == RelayChannel.request {
@@ -293,7 +294,7 @@ public final class NodeRelay: @unchecked Sendable {
         }
         // The answer goes back only on the connection the request came in on: after a
         // reconnect the caller may be a new process whose call ids started afresh. (This runs
-        // on the transport thread, inside `receive`, so the connection is still that one.)
+        // on the transport's thread, inside `receive`, so the connection is still that one.)
         let generation = link.connectionGeneration(of: peer)
         let responder = HTTPResponder { [self] response in
             lock.withLock { serving -= 1 }

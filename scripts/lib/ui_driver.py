@@ -16,6 +16,7 @@ import argparse
 import base64
 import json
 import os
+import signal
 import shutil
 import socket
 import struct
@@ -160,7 +161,10 @@ def start_browser(chromium, profile, log_path):
         [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
          "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", f"--user-data-dir={profile}",
          "--window-size=1280,900", "about:blank"],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        # Its own process group: chromium forks GPU and network helpers that outlive the main
+        # process when only that one is stopped (stop_browser ends the whole group).
+        start_new_session=True)
     port_file = os.path.join(profile, "DevToolsActivePort")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -171,8 +175,24 @@ def start_browser(chromium, profile, log_path):
             if lines and lines[0].strip().isdigit():
                 return process, int(lines[0])
         time.sleep(0.1)
-    process.kill()
+    stop_browser(process)
     raise RuntimeError(f"chromium did not open its DevTools port within 60 s; see {log_path}")
+
+
+def stop_browser(process):
+    """Stops chromium and every helper it forked (its process group), politely then not."""
+    for sig, grace in ((signal.SIGTERM, 10), (signal.SIGKILL, None)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            break  # nothing of the group is left
+        if grace is not None:
+            try:
+                process.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                pass
+            time.sleep(0.2)  # helpers exit shortly after the main process
+    process.wait()
 
 
 def page_websocket_url(port):
@@ -300,12 +320,7 @@ def main():
         checks.expect(False, f"driver error: {error}")
     finally:
         if process is not None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_browser(process)
         shutil.rmtree(profile, ignore_errors=True)
     print(f"ui_driver: screenshots in {arguments.screenshots}")
     if checks.failures:

@@ -105,9 +105,15 @@ struct ClusterMembershipTests {
                 PartitionReader.expectAcknowledged(producer.acked, in: records, node: id, partition: 0)
                 #expect(records == fromNewcomer, "node 4 serves exactly what node \(id) serves")
             }
-            let described = try await cluster.node(3).client.send(.get, "/v1/topics/\(topic)")
-            let replicas = described.json?["partitions"]?.arrayValue?.first?["replicas"]?.arrayValue?.compactMap(\.uint64Value)
-            #expect(replicas == [1, 2, 4], "the catalog shows the new replica set: \(described.text)")
+            // Node 3 restarted a moment ago: until it hears from the `__meta` leader it answers
+            // 503 `metadata_unavailable` ("retry"), as a client would, so the check retries.
+            try await Self.waitFor("node 3's catalog shows the new replica set") {
+                guard let described = try? await cluster.node(3).client.send(.get, "/v1/topics/\(topic)") else { return false }
+                if described.status == 503 && described.errorCode == "metadata_unavailable" { return false }
+                let replicas = described.json?["partitions"]?.arrayValue?.first?["replicas"]?.arrayValue?.compactMap(\.uint64Value)
+                #expect(replicas == [1, 2, 4], "the catalog shows the new replica set: \(described.text)")
+                return true
+            }
             #expect(Self.voters(await Self.hostedGroups(cluster.node(1))?[group]) == [1, 2, 4])
 
             // Now move the partition off its current leader (back to node 3): the leader hands

@@ -10,10 +10,14 @@ public protocol HTTPResponseError: Error {
     var message: String { get }
     /// Extra response headers (e.g. `Retry-After` on a 503, `Allow` on a 405).
     var headers: HTTPHeaders { get }
+    /// Extra numeric fields of the error object, for a client to act on without parsing the
+    /// message (a 416's `log_start_offset` and `high_watermark`).
+    var details: [(name: String, value: UInt64)] { get }
 }
 
 extension HTTPResponseError {
     public var headers: HTTPHeaders { HTTPHeaders() }
+    public var details: [(name: String, value: UInt64)] { [] }
 }
 
 /// The general-purpose `HTTPResponseError`: a status, a code, a message and optional headers.
@@ -22,13 +26,15 @@ public struct HTTPError: HTTPResponseError, Sendable, CustomStringConvertible, E
     public let code: String
     public let message: String
     public let headers: HTTPHeaders
+    public let details: [(name: String, value: UInt64)]
 
     /// An error with an explicit status, code and message.
-    public init(_ status: HTTPStatus, code: String, message: String, headers: HTTPHeaders = HTTPHeaders()) {
+    public init(_ status: HTTPStatus, code: String, message: String, headers: HTTPHeaders = HTTPHeaders(), details: [(name: String, value: UInt64)] = []) {
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers
+        self.details = details
     }
 
     public static func == (left: HTTPError, right: HTTPError) -> Bool {
@@ -69,9 +75,11 @@ public struct HTTPError: HTTPResponseError, Sendable, CustomStringConvertible, E
         HTTPError(.contentTooLarge, code: "content_too_large", message: message)
     }
 
-    /// 416: the offset is outside the log.
-    public static func rangeNotSatisfiable(_ message: String) -> HTTPError {
-        HTTPError(.rangeNotSatisfiable, code: "offset_out_of_range", message: message)
+    /// 416: the offset is outside the log; the error object carries both bounds, so a client
+    /// can restart from one without parsing the message.
+    public static func offsetOutOfRange(_ message: String, logStart: UInt64, highWatermark: UInt64) -> HTTPError {
+        HTTPError(.rangeNotSatisfiable, code: "offset_out_of_range", message: message,
+                  details: [("log_start_offset", logStart), ("high_watermark", highWatermark)])
     }
 
     /// 503 with `Retry-After`: no leader, no quorum, or the server is saturated.

@@ -46,6 +46,10 @@ public struct HTTPResponse: Sendable {
         writer.string(rendered.code)
         writer.key("message")
         writer.string(rendered.message)
+        for detail in rendered.details {
+            writer.key(detail.name)
+            writer.unsigned(detail.value)
+        }
         writer.endObject()
         writer.endObject()
         var headers = HTTPHeaders()

@@ -8,6 +8,11 @@ public struct CommittedPage: Sendable {
     public var commit: LogIndex
     /// The first index still in the log (older ones were removed by retention).
     public var firstIndex: LogIndex
+    /// The last index stored here, committed or not (the log end offset).
+    public var lastIndex: LogIndex
+    /// Whether this replica led the group when the page was read: only a leader knows that an
+    /// index past its log end is past every committed one (Leader Completeness, Raft §5.4).
+    public var readOnLeader: Bool
 }
 
 extension ReplicationHost {
@@ -26,7 +31,8 @@ extension ReplicationHost {
         guard let group = groups[groupID] else { return .failure(.unknownGroup(groupID)) }
         let status = group.node.status
         let commit = min(status.hardState.commit, status.applied)
-        var page = CommittedPage(entries: [], commit: commit, firstIndex: status.firstIndex)
+        var page = CommittedPage(
+            entries: [], commit: commit, firstIndex: status.firstIndex, lastIndex: status.lastIndex, readOnLeader: status.softState.role == .leader)
         guard index <= commit, index >= status.firstIndex, maxEntries > 0 else { return .success(page) }
         let end = LogIndex(min(commit.rawValue + 1, index.rawValue + UInt64(maxEntries)))
         do {

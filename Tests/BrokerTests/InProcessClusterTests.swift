@@ -20,6 +20,7 @@ final class InProcessCluster: @unchecked Sendable {
         let server: HTTPServer
         let pool: HTTPClientPool
         let relay: NodeRelay
+        let filter: FilteringLink
         let stopLink: @Sendable () -> Void
     }
 
@@ -41,7 +42,8 @@ final class InProcessCluster: @unchecked Sendable {
                                   clock: SystemClock(), limits: .standard, randomSeed: UInt64(id))
             let nodeRelay = NodeRelay(limits: .standard, clock: SystemClock())
             let link = try NodeServer.tcpLink(config, node.host, relay: nodeRelay)
-            relay.target = link.link
+            let filter = FilteringLink(link.link)
+            relay.target = filter
             node.onPeersChanged = link.updatePeers
             try await node.start()
             let pool = HTTPClientPool(threadCount: 2, timeoutMilliseconds: 35_000)
@@ -51,7 +53,7 @@ final class InProcessCluster: @unchecked Sendable {
             nodeRelay.startSweeping()
             let server = HTTPServer(configuration: HTTPServerConfiguration(address: config.httpListen, limits: .standard, clock: SystemClock()), router: router)
             _ = try server.start()
-            cluster.members.append(Member(node: node, router: router, server: server, pool: pool, relay: nodeRelay, stopLink: link.stop))
+            cluster.members.append(Member(node: node, router: router, server: server, pool: pool, relay: nodeRelay, filter: filter, stopLink: link.stop))
         }
         return cluster
     }
@@ -71,6 +73,7 @@ final class InProcessCluster: @unchecked Sendable {
     func node(_ id: Int) -> BrokerNode { members[id - 1].node }
     func router(_ id: Int) -> Router { members[id - 1].router }
     func relay(_ id: Int) -> NodeRelay { members[id - 1].relay }
+    func filter(_ id: Int) -> FilteringLink { members[id - 1].filter }
 
     /// The `__meta` leader, once every node knows it (bounded).
     func metaLeader() async -> BrokerNode? {
@@ -97,6 +100,27 @@ final class InProcessCluster: @unchecked Sendable {
             member.pool.shutdown()
             await member.node.coordinator.close()
         }
+    }
+}
+
+/// A node's peer link with a switch: drops what it would send to chosen (peer, group) pairs, so a
+/// test can leave one replica behind while the other two commit.
+final class FilteringLink: PeerLink, @unchecked Sendable {
+    private let target: any PeerLink
+    private let lock = ConditionMutex()
+    private struct Route: Hashable { let peer: NodeID; let group: GroupID }
+    private var dropped: Set<Route> = []
+
+    init(_ target: any PeerLink) { self.target = target }
+
+    func drop(to peer: NodeID, group: GroupID, _ on: Bool) {
+        let route = Route(peer: peer, group: group)
+        lock.withLock { if on { dropped.insert(route) } else { dropped.remove(route) } }
+    }
+
+    func send(to peer: NodeID, group: GroupID, payload: [UInt8]) {
+        if lock.withLock({ dropped.contains(Route(peer: peer, group: group)) }) { return }
+        target.send(to: peer, group: group, payload: payload)
     }
 }
 
@@ -187,6 +211,62 @@ final class InProcessCluster: @unchecked Sendable {
             let partitions = try #require(body?["partitions"]?.arrayValue)
             #expect(partitions.map { $0["leader"]?.uint64Value } == [1, 3])
             #expect(partitions.allSatisfy { $0["high_watermark"]?.uint64Value != nil && $0["log_start_offset"]?.uint64Value != nil })
+        }
+    }
+
+    /// A follower whose high watermark trails the leader's (it hears nothing of the partition)
+    /// is asked for an offset a consumer got from the leader: it passes the fetch to the leader,
+    /// which answers the records, instead of answering 416 for an offset that exists (chaos seed
+    /// 1515). 416 stays where it is certain: past the leader's log end, and `local=true`.
+    @Test func aLaggingFollowerPassesAnOffsetPastItsHighWatermarkToTheLeader() async throws {
+        try await InProcessCluster.run { cluster in
+            #expect(await cluster.metaLeader() != nil)
+            let topic = CatalogCommand.createTopic(CreateTopic(
+                name: "lag", partitions: 1, replicationFactor: 3, retentionMilliseconds: nil, retentionBytes: nil,
+                replicas: [[NodeID(1), NodeID(2), NodeID(3)]]))
+            #expect(await cluster.propose(topic) { $0.topic("lag") != nil })
+            let group = try #require(cluster.node(1).meta.current.topic("lag")?.partitions.first?.group)
+            #expect(await SingleNodeTests.waitUntil { (1...3).contains { cluster.node($0).host.status(of: group)?.role == .leader } })
+            let leader = try #require((1...3).first { cluster.node($0).host.status(of: group)?.role == .leader })
+            let lagging = try #require((1...3).first { $0 != leader })
+            #expect(await SingleNodeTests.waitUntil { cluster.node(lagging).host.status(of: group)?.leader == NodeID(UInt64(leader)) })
+            for id in 1...3 { cluster.filter(id).drop(to: NodeID(UInt64(lagging)), group: group, true) }
+
+            let values = (0..<10).map { #"{"value":"r\#($0)"}"# }.joined(separator: ",")
+            let produced = await SingleNodeTests.call(cluster.router(leader), .post, "/v1/topics/lag/records", #"{"records":[\#(values)]}"#)
+            #expect(produced.0 == 200, "\(String(describing: produced.1))")
+            let path = "/v1/topics/lag/partitions/0/records"
+            let first = await SingleNodeTests.call(cluster.router(leader), .get, "\(path)?offset=0&max_records=5")
+            // A page of 5 entries: the leader's first entry of its term is not a record.
+            let read = first.1?["records"]?.arrayValue?.compactMap { $0["value"]?.stringValue } ?? []
+            #expect(!read.isEmpty && read == (0..<read.count).map { "r\($0)" })
+            let rest = (read.count..<10).map { "r\($0)" }
+            let next = try #require(first.1?["next_offset"]?.uint64Value)
+            let end = try #require(first.1?["high_watermark"]?.uint64Value)
+
+            // The follower's own log has not committed that far: `local=true` shows it.
+            let local = await SingleNodeTests.call(cluster.router(lagging), .get, "\(path)?offset=\(next)&local=true")
+            #expect(local.0 == 416, "the replica lags: \(String(describing: local.1))")
+            // A plain fetch gets the rest from the leader.
+            let passed = await SingleNodeTests.call(cluster.router(lagging), .get, "\(path)?offset=\(next)&max_records=100")
+            #expect(passed.0 == 200, "\(String(describing: passed.1))")
+            #expect(passed.1?["records"]?.arrayValue?.compactMap { $0["value"]?.stringValue } == rest)
+            #expect(passed.1?["high_watermark"]?.uint64Value == end)
+            // Past the leader's log end it is out of range, asked on either node.
+            for node in [leader, lagging] {
+                let beyond = await SingleNodeTests.call(cluster.router(node), .get, "\(path)?offset=\(end + 5)")
+                #expect(beyond.0 == 416, "node \(node): \(String(describing: beyond.1))")
+                #expect(beyond.1?["error"]?["code"]?.stringValue == "offset_out_of_range")
+                #expect(beyond.1?["error"]?["high_watermark"]?.uint64Value == end && beyond.1?["error"]?["log_start_offset"]?.uint64Value == 0,
+                        "the bounds, as fields: \(String(describing: beyond.1))")
+            }
+
+            // Healed, the follower catches up and serves the offset itself.
+            for id in 1...3 { cluster.filter(id).drop(to: NodeID(UInt64(lagging)), group: group, false) }
+            #expect(await SingleNodeTests.waitUntil { (cluster.node(lagging).host.status(of: group)?.applied.rawValue ?? 0) >= end })
+            let caughtUp = await SingleNodeTests.call(cluster.router(lagging), .get, "\(path)?offset=\(next)&local=true")
+            #expect(caughtUp.0 == 200, "\(String(describing: caughtUp.1))")
+            #expect(caughtUp.1?["records"]?.arrayValue?.compactMap { $0["value"]?.stringValue } == rest)
         }
     }
 }

@@ -122,7 +122,8 @@ extension BrokerAPI {
             }
             let fetch = FetchRequest(group: placement.group, offset: Offset(offset), maxRecords: max(1, maxRecords), maxBytes: max(1, maxBytes), waitMilliseconds: waitMilliseconds)
             let accept = request.headers["Accept"]
-            node.fetch(fetch) { result in
+            let askLeader: (@Sendable () -> Void)? = localOnly ? nil : { @Sendable in self.fetchFromLeader(request, group: placement.group, partition: partition, responder: responder) }
+            node.fetch(fetch, askLeader: askLeader) { result in
                 switch result {
                 case .success(let page): responder.send(page.response(accept: accept))
                 case .failure(let error): responder.send(error: error)
@@ -131,6 +132,17 @@ extension BrokerAPI {
         } catch {
             responder.send(error: error)
         }
+    }
+
+    /// The offset is past this follower's high watermark: its commit index may just trail the
+    /// leader's, so the leader answers (records, a wait, or a 416 that is certain).
+    private func fetchFromLeader(_ request: HTTPRequest, group: GroupID, partition: Int, responder: HTTPResponder) {
+        guard let leader = node.host.status(of: group)?.leader, leader != node.config.nodeID else {
+            responder.send(error: HTTPError.serviceUnavailable(
+                "partition \(partition) has no leader here to serve an offset past this replica's high watermark; retry", code: "no_leader"))
+            return
+        }
+        forwarder.forward(request, to: leader, responder: responder)
     }
 }
 

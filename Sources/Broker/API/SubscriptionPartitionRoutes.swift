@@ -139,8 +139,9 @@ extension BrokerAPI {
             let highWatermark = Offset(state.commit.rawValue)
             let logStart = Offset(state.firstIndex.rawValue - 1)
             guard offset >= logStart && offset <= highWatermark else {
-                return _ = responder.send(error: HTTPError.rangeNotSatisfiable(
-                    "commit offset \(offset) of partition \(partition) is outside [\(logStart), \(highWatermark)] (log_start_offset \(logStart), high_watermark \(highWatermark)); commit the next offset to read, at most the high watermark"))
+                return _ = responder.send(error: HTTPError.offsetOutOfRange(
+                    "commit offset \(offset) of partition \(partition) is outside [\(logStart), \(highWatermark)] (log_start_offset \(logStart), high_watermark \(highWatermark)); commit the next offset to read, at most the high watermark",
+                    logStart: logStart.rawValue, highWatermark: highWatermark.rawValue))
             }
             let record = PartitionRecord.subscriptionCommit(SubscriptionCommit(subscription: subscription.name, subscriptionID: subscription.id, offset: offset))
             self.node.host.propose(group, entries: [record.encoded()]) { result in

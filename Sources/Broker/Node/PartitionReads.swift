@@ -41,36 +41,68 @@ struct FetchPage: Sendable {
 
 extension BrokerNode {
     /// Serves committed records only; long-polls up to `waitMilliseconds` when the offset equals
-    /// the high watermark; 416 outside [log start, high watermark].
-    func fetch(_ request: FetchRequest, completion: @escaping @Sendable (Result<FetchPage, HTTPError>) -> Void) {
-        let limits = self.limits
-        host.readCommitted(request.group, from: GroupLogMapping.index(of: request.offset), maxEntries: request.maxRecords, maxBytes: request.maxBytes) { [host, metrics] result in
+    /// the high watermark. An offset past this replica's high watermark goes to `askLeader` on a
+    /// follower (416 when it is nil) and waits for the commit on the leader; 416 below the log
+    /// start and past the leader's log end (`FetchDecision`).
+    func fetch(
+        _ request: FetchRequest, askLeader: (@Sendable () -> Void)? = nil,
+        completion: @escaping @Sendable (Result<FetchPage, HTTPError>) -> Void
+    ) {
+        host.readCommitted(request.group, from: GroupLogMapping.index(of: request.offset), maxEntries: request.maxRecords, maxBytes: request.maxBytes) { [self] result in
             switch result {
             case .failure(let error):
                 completion(.failure(error.httpError))
             case .success(let page):
                 let highWatermark = Offset(page.commit.rawValue)
                 let logStart = Offset(page.firstIndex.rawValue - 1)
-                if request.offset < logStart || request.offset > highWatermark {
-                    return completion(.failure(HTTPError.rangeNotSatisfiable(
-                        "offset \(request.offset) is outside [\(logStart), \(highWatermark)] (log_start_offset \(logStart), high_watermark \(highWatermark))")))
-                }
-                if page.entries.isEmpty && request.offset == highWatermark && request.waitMilliseconds > 0 {
-                    let retry = FetchRequest(group: request.group, offset: request.offset, maxRecords: request.maxRecords, maxBytes: request.maxBytes, waitMilliseconds: 0)
-                    host.waitForCommit(request.group, after: page.commit, timeoutMilliseconds: request.waitMilliseconds) { [self] _ in
-                        self.fetch(retry, completion: completion)
+                let logEnd = Offset(page.lastIndex.rawValue)
+                let decision = FetchDecision.decide(
+                    offset: request.offset, logStart: logStart, highWatermark: highWatermark, logEnd: logEnd,
+                    onLeader: page.readOnLeader, localOnly: askLeader == nil)
+                switch decision {
+                case .outOfRange:
+                    completion(.failure(HTTPError.offsetOutOfRange(
+                        "offset \(request.offset) is outside [\(logStart), \(highWatermark)] (log_start_offset \(logStart), high_watermark \(highWatermark))",
+                        logStart: logStart.rawValue, highWatermark: highWatermark.rawValue)))
+                case .askLeader:
+                    askLeader?()
+                case .awaitCommit:
+                    // Stored on the leader, not committed yet: after one wait (or none), an empty
+                    // page that points back at the same offset; the consumer asks again.
+                    guard request.waitMilliseconds > 0 else {
+                        return completion(.success(FetchPage(records: [], nextOffset: request.offset, highWatermark: highWatermark, logStartOffset: logStart)))
                     }
-                    return
-                }
-                do {
-                    let entries = page.entries.map { (offset: GroupLogMapping.offset(of: $0.index), bytes: $0.kind == .normal ? $0.data : []) }
-                    let visible = try PartitionFetch.visibleRecords(entries, from: request.offset, maxRecords: request.maxRecords, maxBytes: request.maxBytes, limits: limits)
-                    metrics.recordFetched(records: visible.records.count, bytes: visible.records.reduce(0) { $0 + ($1.record.key?.count ?? 0) + $1.record.value.count })
-                    completion(.success(FetchPage(records: visible.records, nextOffset: visible.nextOffset, highWatermark: highWatermark, logStartOffset: logStart)))
-                } catch {
-                    completion(.failure(HTTPError(.internalServerError, code: "corrupt_record", message: "a committed record does not decode: \(error)")))
+                    waitThenFetchAgain(request, after: page.commit, askLeader: askLeader, completion: completion)
+                case .serve:
+                    if page.entries.isEmpty && request.offset == highWatermark && request.waitMilliseconds > 0 {
+                        return waitThenFetchAgain(request, after: page.commit, askLeader: askLeader, completion: completion)
+                    }
+                    completion(servePage(page, request: request, highWatermark: highWatermark, logStart: logStart))
                 }
             }
+        }
+    }
+
+    /// Waits (bounded by the request's wait) for the commit index to pass `commit`, then fetches
+    /// once more without waiting.
+    private func waitThenFetchAgain(
+        _ request: FetchRequest, after commit: LogIndex, askLeader: (@Sendable () -> Void)?,
+        completion: @escaping @Sendable (Result<FetchPage, HTTPError>) -> Void
+    ) {
+        let retry = FetchRequest(group: request.group, offset: request.offset, maxRecords: request.maxRecords, maxBytes: request.maxBytes, waitMilliseconds: 0)
+        host.waitForCommit(request.group, after: commit, timeoutMilliseconds: request.waitMilliseconds) { [self] _ in
+            self.fetch(retry, askLeader: askLeader, completion: completion)
+        }
+    }
+
+    private func servePage(_ page: CommittedPage, request: FetchRequest, highWatermark: Offset, logStart: Offset) -> Result<FetchPage, HTTPError> {
+        do {
+            let entries = page.entries.map { (offset: GroupLogMapping.offset(of: $0.index), bytes: $0.kind == .normal ? $0.data : []) }
+            let visible = try PartitionFetch.visibleRecords(entries, from: request.offset, maxRecords: request.maxRecords, maxBytes: request.maxBytes, limits: limits)
+            metrics.recordFetched(records: visible.records.count, bytes: visible.records.reduce(0) { $0 + ($1.record.key?.count ?? 0) + $1.record.value.count })
+            return .success(FetchPage(records: visible.records, nextOffset: visible.nextOffset, highWatermark: highWatermark, logStartOffset: logStart))
+        } catch {
+            return .failure(HTTPError(.internalServerError, code: "corrupt_record", message: "a committed record does not decode: \(error)"))
         }
     }
 }

@@ -26,7 +26,12 @@ public final class SegmentGroupLog: GroupLog {
     private let buffer = RecordBatchBuffer()
     private var tail = EntryTail(bytesMax: 32 << 20)
 
-    public init(directory: String, fileSystem: any FileSystem, limits: Limits, clock: any Clock) throws {
+    /// `cachedTailBytes`: `SegmentLog.Configuration.cachedTailBytes` (how much durable data stays
+    /// in the page cache behind the log end; nil keeps all of it).
+    public init(
+        directory: String, fileSystem: any FileSystem, limits: Limits, clock: any Clock,
+        cachedTailBytes: UInt64? = SegmentLog.defaultCachedTailBytes
+    ) throws {
         self.directory = directory
         self.fileSystem = fileSystem
         self.limits = limits
@@ -41,7 +46,7 @@ public final class SegmentGroupLog: GroupLog {
         }
         let start = Offset(latestSnapshot.metadata.index.rawValue)
         log = try SegmentLog.open(directory: directory, fileSystem: fileSystem,
-                                  configuration: .init(limits: limits, clock: clock, initialOffset: start))
+                                  configuration: .init(limits: limits, clock: clock, initialOffset: start, cachedTailBytes: cachedTailBytes))
         if log.logEndOffset < start || log.logStartOffset > start {
             // The log and the snapshot disagree (a crash between installing a snapshot and
             // resetting the segments): the snapshot wins, the segments restart after it.

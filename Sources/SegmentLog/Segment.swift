@@ -19,6 +19,8 @@ final class Segment {
     var filledSize: UInt64 = 0
     /// Cleared when a fill failed (a full disk): the segment goes on without prefill.
     var prefills = true
+    /// The file's cached pages below this were freed (`SegmentLog.releaseCachedPages`).
+    var releasedSize: UInt64 = 0
     var nextOffset: Offset
     var index = OffsetIndex()
     var indexEntriesOnDisk = 0

@@ -26,12 +26,23 @@ public final class SegmentLog {
         /// on this project's ext4 disk that is 83 µs against 145 µs per sync
         /// (docs/performance.md §16).
         public var prefillBytesMax: UInt64
+        /// How much durable data behind the active segment's durable end stays in the page
+        /// cache, at least (nil, the default: all of it, until the kernel reclaims it). Older
+        /// pages are freed as the log grows, in steps of `SegmentLog.cacheReleaseStep`, and the
+        /// kernel hands them straight back to the next writes: in this project's VMs a page
+        /// never used before costs about ten times the write itself (docs/performance.md §19).
+        /// A consumer reading further back than this reads from the disk.
+        public var cachedTailBytes: UInt64?
 
-        public init(limits: Limits = .standard, clock: any Clock, initialOffset: Offset = .zero, prefillBytesMax: UInt64 = 4 << 20) {
+        public init(
+            limits: Limits = .standard, clock: any Clock, initialOffset: Offset = .zero, prefillBytesMax: UInt64 = 4 << 20,
+            cachedTailBytes: UInt64? = SegmentLog.defaultCachedTailBytes
+        ) {
             self.limits = limits
             self.clock = clock
             self.initialOffset = initialOffset
             self.prefillBytesMax = prefillBytesMax
+            self.cachedTailBytes = cachedTailBytes
         }
     }
 
@@ -108,6 +119,7 @@ public final class SegmentLog {
         try checkUsable()
         do { try segments[segments.count - 1].syncData() } catch { throw fail(error) }
         durableEndOffset = logEndOffset
+        releaseCachedPages(segments[segments.count - 1])
         return durableEndOffset
     }
 
@@ -119,6 +131,7 @@ public final class SegmentLog {
         try checkUsable()
         do { try segments[segments.count - 1].markSynced() } catch { throw fail(error) }
         durableEndOffset = logEndOffset
+        releaseCachedPages(segments[segments.count - 1])
         return durableEndOffset
     }
 
@@ -159,6 +172,7 @@ public final class SegmentLog {
                      "a sync point beyond the durable end lies outside the active segment")
         do { try active.markSynced(upToSize: point.size) } catch { throw fail(error) }
         durableEndOffset = point.end
+        releaseCachedPages(active)
         return true
     }
 

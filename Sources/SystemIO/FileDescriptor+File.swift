@@ -68,6 +68,14 @@ extension FileDescriptor {
         _ = try syscall { ftruncate(rawValue, off_t(size)) }
     }
 
+    /// Tells the kernel that `[offset, offset + length)` will not be read soon: its clean cached
+    /// pages are freed now rather than at memory pressure (`POSIX_FADV_DONTNEED`).
+    public func dropCachedPages(offset: UInt64, length: UInt64) throws(Errno) {
+        // posix_fadvise returns the error number instead of setting errno.
+        let result = posix_fadvise(rawValue, off_t(offset), off_t(length), POSIX_FADV_DONTNEED)
+        if result != 0 { throw Errno(result) }
+    }
+
     /// Reserves disk blocks for `[offset, offset + length)` so later writes cannot hit ENOSPC.
     public func allocate(offset: UInt64, length: UInt64) throws(Errno) {
         _ = try syscall { fallocate(rawValue, 0, off_t(offset), off_t(length)) }

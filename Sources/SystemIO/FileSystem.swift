@@ -39,10 +39,14 @@ public protocol StorageFile: AnyObject {
     /// A descriptor of its own to fdatasync this file from another thread, or nil when the
     /// file cannot give one (a simulated file: the caller then syncs otherwise).
     func syncHandle() throws(Errno) -> (any FileSyncHandle)?
+    /// Frees the cached pages of `[offset, offset + length)` that are clean; a hint, so a file
+    /// without a page cache (a simulated one) ignores it.
+    func dropCachedPages(offset: UInt64, length: UInt64) throws(Errno)
 }
 
 extension StorageFile {
     public func syncHandle() throws(Errno) -> (any FileSyncHandle)? { nil }
+    public func dropCachedPages(offset: UInt64, length: UInt64) throws(Errno) {}
 
     /// Reads exactly `count` bytes at `offset` into a new array, or throws `Errno.ioError`
     /// if the file ends first (callers check the file size before asking).

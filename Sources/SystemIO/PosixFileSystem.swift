@@ -52,4 +52,8 @@ public final class PosixFile: StorageFile {
     public func close() throws(Errno) { try descriptor.close() }
 
     public func syncHandle() throws(Errno) -> (any FileSyncHandle)? { try PosixFileSyncHandle(duplicating: descriptor) }
+
+    public func dropCachedPages(offset: UInt64, length: UInt64) throws(Errno) {
+        try descriptor.dropCachedPages(offset: offset, length: length)
+    }
 }

@@ -34,6 +34,17 @@ import Testing
         }
     }
 
+    @Test func thePageCacheTailIsUnboundedByDefaultAndBoundedOnRequest() throws {
+        #expect(try NodeConfig.parse(arguments: Self.arguments("/nonexistent")).pageCacheTailBytes == nil)
+        #expect(try NodeConfig.parse(arguments: Self.arguments("/nonexistent") + ["--page-cache-tail-mb", "128"]).pageCacheTailBytes == 128 << 20)
+        #expect(try NodeConfig.parse(arguments: Self.arguments("/nonexistent") + ["--page-cache-tail-mb", "all"]).pageCacheTailBytes == nil)
+        for bad in ["0", "-1", "65537", "lots"] {
+            #expect(throws: NodeConfig.Invalid(message: "--page-cache-tail-mb takes 1…65536 (MiB) or all, not '\(bad)'")) {
+                try NodeConfig.parse(arguments: Self.arguments("/nonexistent") + ["--page-cache-tail-mb", bad])
+            }
+        }
+    }
+
     @Test func storageWritesAreAsyncByDefaultAndSyncOnRequest() throws {
         #expect(try NodeConfig.parse(arguments: Self.arguments("/nonexistent")).storageWrites == .async)
         #expect(try NodeConfig.parse(arguments: Self.arguments("/nonexistent") + ["--storage-writes", "sync"]).storageWrites == .sync)

@@ -56,6 +56,7 @@ final class MeasuredFile: StorageFile {
     func truncate(toSize size: UInt64) throws(Errno) { try inner.truncate(toSize: size) }
     func size() throws(Errno) -> UInt64 { try inner.size() }
     func close() throws(Errno) { try inner.close() }
+    func dropCachedPages(offset: UInt64, length: UInt64) throws(Errno) { try inner.dropCachedPages(offset: offset, length: length) }
 
     func syncHandle() throws(Errno) -> (any FileSyncHandle)? {
         try inner.syncHandle().map { MeasuredFileSyncHandle($0, histogram: histogram, clock: clock) }

@@ -1,5 +1,6 @@
 import Foundation
 import MOMCore
+import SegmentLog
 import SystemIO
 
 /// momd's configuration: the command-line contract of DESIGN.md §5. `config/momd.json` holds the
@@ -57,6 +58,11 @@ public struct NodeConfig: Equatable, Sendable {
         case shared, own
     }
 
+    /// How much of each partition log's durable tail stays in the page cache
+    /// (`--page-cache-tail-mb N`; `all`, the default, leaves every page to the kernel). Older
+    /// pages are freed as the log grows, so new writes reuse them (docs/performance.md §19).
+    public var pageCacheTailBytes: UInt64? = SegmentLog.defaultCachedTailBytes
+
     /// Why a configuration was refused: the message names the flag and the fix.
     public struct Invalid: Error, Equatable, CustomStringConvertible {
         public let message: String
@@ -79,7 +85,7 @@ public struct NodeConfig: Equatable, Sendable {
     static let knownKeys: Set<String> = [
         "config", "node-id", "data-dir", "http-listen", "raft-listen", "zookeeper", "zk-root", "users-db",
         "cluster-id", "meta-replicas", "insecure-no-auth", "secret-file", "tick-ms", "heartbeat-ticks", "raft-advertise", "group-commit", "storage-writes",
-        "transport-thread",
+        "transport-thread", "page-cache-tail-mb",
     ]
     static let booleanKeys: Set<String> = ["insecure-no-auth"]
 
@@ -198,6 +204,16 @@ public struct NodeConfig: Equatable, Sendable {
                 throw Invalid(message: "--transport-thread takes shared or own, not '\(mode)'")
             }
             config.transportThread = thread
+        }
+        if let tail = values["page-cache-tail-mb"] {
+            if tail == "all" {
+                config.pageCacheTailBytes = nil
+            } else {
+                guard let megabytes = UInt64(tail), (1...65_536).contains(megabytes) else {
+                    throw Invalid(message: "--page-cache-tail-mb takes 1…65536 (MiB) or all, not '\(tail)'")
+                }
+                config.pageCacheTailBytes = megabytes << 20
+            }
         }
         return config
     }

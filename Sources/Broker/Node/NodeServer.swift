@@ -16,7 +16,8 @@ public enum NodeServer {
                     [--zookeeper HOST:PORT[,HOST:PORT…]] [--zk-root /mom] [--users-db FILE] \\
                     [--cluster-id NAME] [--meta-replicas 1,2,3] [--secret-file FILE] [--tick-ms 100] \\
                     [--heartbeat-ticks 2] [--raft-advertise HOST:PORT] [--group-commit syncfs|fdatasync] \\
-                    [--storage-writes async|sync] [--transport-thread shared|own]
+                    [--storage-writes async|sync] [--transport-thread shared|own] \\
+                    [--page-cache-tail-mb N|all]
 
         Runs one MOM broker node. Without --zookeeper it runs standalone on an embedded
         coordinator. The JWT secret comes from MOM_SECRET_KEY or --secret-file.
@@ -30,6 +31,10 @@ public enum NodeServer {
         acked only after a majority has its records on disk.
         --transport-thread shared (default) runs the node-to-node transport on the replication
         loop's thread; own gives it a thread of its own.
+        --page-cache-tail-mb N keeps N MiB of each partition's newest durable data in the page
+        cache and frees older pages as the log grows (steadier writes where fresh memory is
+        slow, as in some VMs; older reads come from the disk); all (default) leaves every page
+        to the kernel.
         A Raft leader heartbeats every --heartbeat-ticks ticks (1-5); a follower campaigns after
         10-20 ticks without hearing from its leader.
         """
@@ -99,7 +104,7 @@ public enum NodeServer {
         let fileSystem = MeasuredFileSystem(PosixFileSystem(), syncLatency: metrics.sync, clock: clock)
         let fileSystemSync = try makeFileSystemSync(config, metrics: metrics, clock: clock)
         let factory = SegmentGroupLogFactory(dataDirectory: config.dataDirectory, fileSystem: fileSystem, limits: limits, clock: clock,
-                                             fileSystemSync: fileSystemSync)
+                                             fileSystemSync: fileSystemSync, cachedTailBytes: config.pageCacheTailBytes)
         var seed = SystemRandom()
         let node = BrokerNode(config: config, coordinator: coordinator, link: relay, logFactory: factory,
                               clock: clock, limits: limits, randomSeed: seed.next(), metrics: metrics,

@@ -14,13 +14,19 @@ final class SegmentGroupLogFactory: GroupLogFactory, @unchecked Sendable {
     let clock: any Clock
     /// The group-commit syncfs, when on: every log must live on the file system it syncs.
     let fileSystemSync: (any FileSystemSync)?
+    /// How much of each log's durable tail stays in the page cache (`--page-cache-tail-mb`).
+    let cachedTailBytes: UInt64?
 
-    init(dataDirectory: String, fileSystem: any FileSystem, limits: Limits, clock: any Clock, fileSystemSync: (any FileSystemSync)? = nil) {
+    init(
+        dataDirectory: String, fileSystem: any FileSystem, limits: Limits, clock: any Clock, fileSystemSync: (any FileSystemSync)? = nil,
+        cachedTailBytes: UInt64? = SegmentLog.defaultCachedTailBytes
+    ) {
         self.dataDirectory = dataDirectory
         self.fileSystem = fileSystem
         self.limits = limits
         self.clock = clock
         self.fileSystemSync = fileSystemSync
+        self.cachedTailBytes = cachedTailBytes
     }
 
     /// A log directory mounted elsewhere (another disk under the data directory) would not be
@@ -40,7 +46,7 @@ final class SegmentGroupLogFactory: GroupLogFactory, @unchecked Sendable {
 
     func openLog(for group: GroupID, owner: GroupOwner?) throws -> any GroupLog {
         let path = directory(for: group, owner: owner)
-        let log = try SegmentGroupLog(directory: path, fileSystem: fileSystem, limits: limits, clock: clock)
+        let log = try SegmentGroupLog(directory: path, fileSystem: fileSystem, limits: limits, clock: clock, cachedTailBytes: cachedTailBytes)
         if let fileSystemSync, !fileSystemSync.covers(path) { throw OutsideSyncedFileSystem(directory: path) }
         return log
     }

@@ -24,7 +24,13 @@ public final class SegmentGroupLog: GroupLog {
     private var durableTermVote: (Term, NodeID?) = (.zero, nil)
     private var latestSnapshot = Snapshot()
     private let buffer = RecordBatchBuffer()
-    private var tail = EntryTail(bytesMax: 32 << 20)
+    private var tail = EntryTail(bytesMax: SegmentGroupLog.tailBytesMax)
+    /// The in-memory tail's bound, per log. 8 MiB is 80 ms of a busy partition: an in-sync
+    /// follower and the apply step read from it; anything older comes from the segment log
+    /// (the page cache). It was 32 MiB: each new partition then took 32 MiB of heap the node
+    /// never used before, which on this project's VMs made the third busy topic of a run half
+    /// as fast (docs/performance.md §19).
+    static let tailBytesMax = 8 << 20
 
     /// `cachedTailBytes`: `SegmentLog.Configuration.cachedTailBytes` (how much durable data stays
     /// in the page cache behind the log end; nil keeps all of it).

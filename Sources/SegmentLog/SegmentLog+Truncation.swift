@@ -102,7 +102,7 @@ extension SegmentLog {
         segment.size = position + UInt64(replacement?.count ?? 0)
         segment.durableSize = segment.size
         segment.filledSize = 0
-        segment.releasedSize = min(segment.releasedSize, segment.size)
+        segment.releasedSize = min(segment.releasedSize, segment.size) & ~(SegmentLog.pageBytes - 1)
         segment.nextOffset = newEnd
         segment.lastBatch = nil
         segment.bytesSinceIndexEntry = segment.size - UInt64(segment.index.last?.position ?? 0)

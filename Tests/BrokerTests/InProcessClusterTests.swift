@@ -91,6 +91,21 @@ final class InProcessCluster: @unchecked Sendable {
         return await SingleNodeTests.waitUntil { self.members.allSatisfy { applied($0.node.meta.current) } }
     }
 
+    /// Creates a 1-partition RF3 topic on nodes 1-3 and waits until a follower knows the
+    /// leader: the partition's group, its leader, and that follower.
+    func createReplicatedTopic(_ name: String) async throws -> (group: GroupID, leader: Int, follower: Int) {
+        let topic = CatalogCommand.createTopic(CreateTopic(
+            name: name, partitions: 1, replicationFactor: 3, retentionMilliseconds: nil, retentionBytes: nil,
+            replicas: [[NodeID(1), NodeID(2), NodeID(3)]]))
+        #expect(await propose(topic) { $0.topic(name) != nil })
+        let group = try #require(node(1).meta.current.topic(name)?.partitions.first?.group)
+        #expect(await SingleNodeTests.waitUntil { (1...3).contains { self.node($0).host.status(of: group)?.role == .leader } })
+        let leader = try #require((1...3).first { node($0).host.status(of: group)?.role == .leader })
+        let follower = try #require((1...3).first { $0 != leader })
+        #expect(await SingleNodeTests.waitUntil { self.node(follower).host.status(of: group)?.leader == NodeID(UInt64(leader)) })
+        return (group, leader, follower)
+    }
+
     func stop() async {
         for member in members {
             await member.node.stop()
@@ -221,15 +236,7 @@ final class FilteringLink: PeerLink, @unchecked Sendable {
     @Test func aLaggingFollowerPassesAnOffsetPastItsHighWatermarkToTheLeader() async throws {
         try await InProcessCluster.run { cluster in
             #expect(await cluster.metaLeader() != nil)
-            let topic = CatalogCommand.createTopic(CreateTopic(
-                name: "lag", partitions: 1, replicationFactor: 3, retentionMilliseconds: nil, retentionBytes: nil,
-                replicas: [[NodeID(1), NodeID(2), NodeID(3)]]))
-            #expect(await cluster.propose(topic) { $0.topic("lag") != nil })
-            let group = try #require(cluster.node(1).meta.current.topic("lag")?.partitions.first?.group)
-            #expect(await SingleNodeTests.waitUntil { (1...3).contains { cluster.node($0).host.status(of: group)?.role == .leader } })
-            let leader = try #require((1...3).first { cluster.node($0).host.status(of: group)?.role == .leader })
-            let lagging = try #require((1...3).first { $0 != leader })
-            #expect(await SingleNodeTests.waitUntil { cluster.node(lagging).host.status(of: group)?.leader == NodeID(UInt64(leader)) })
+            let (group, leader, lagging) = try await cluster.createReplicatedTopic("lag")
             for id in 1...3 { cluster.filter(id).drop(to: NodeID(UInt64(lagging)), group: group, true) }
 
             let values = (0..<10).map { #"{"value":"r\#($0)"}"# }.joined(separator: ",")
@@ -267,6 +274,42 @@ final class FilteringLink: PeerLink, @unchecked Sendable {
             let caughtUp = await SingleNodeTests.call(cluster.router(lagging), .get, "\(path)?offset=\(next)&local=true")
             #expect(caughtUp.0 == 200, "\(String(describing: caughtUp.1))")
             #expect(caughtUp.1?["records"]?.arrayValue?.compactMap { $0["value"]?.stringValue } == rest)
+        }
+    }
+
+    /// The leader holds records it cannot commit yet (its appends to both followers are
+    /// dropped): a fetch for an offset among them waits (bounded) and answers an empty page
+    /// pointing back at the offset, through the leader or through a follower; `local=true`
+    /// answers 416; once the appends flow, a waiting fetch wakes with the records.
+    @Test func anOffsetStoredButNotCommittedOnTheLeaderWaitsForItsCommit() async throws {
+        try await InProcessCluster.run { cluster in
+            #expect(await cluster.metaLeader() != nil)
+            let (group, leader, follower) = try await cluster.createReplicatedTopic("pending")
+            let path = "/v1/topics/pending/partitions/0/records"
+            #expect(await SingleNodeTests.call(cluster.router(leader), .post, "/v1/topics/pending/records", #"{"records":[{"value":"a"}]}"#).0 == 200)
+            let committed = try #require(await SingleNodeTests.call(cluster.router(leader), .get, "\(path)?offset=0").1?["high_watermark"]?.uint64Value)
+
+            for peer in (1...3) where peer != leader { cluster.filter(leader).drop(to: NodeID(UInt64(peer)), group: group, true) }
+            let stuck = Task { await SingleNodeTests.call(cluster.router(leader), .post, "/v1/topics/pending/records", #"{"records":[{"value":"b"},{"value":"c"},{"value":"d"}]}"#) }
+            #expect(await SingleNodeTests.waitUntil {
+                guard let status = cluster.node(leader).host.status(of: group) else { return false }
+                return status.lastIndex.rawValue >= committed + 3 && status.commit.rawValue == committed
+            }, "the leader stored the three records and could not commit them")
+            let pending = committed + 1   // past the high watermark, within the leader's log
+            for node in [leader, follower] {
+                let (status, body) = await SingleNodeTests.call(cluster.router(node), .get, "\(path)?offset=\(pending)&wait_ms=200")
+                #expect(status == 200, "node \(node): \(String(describing: body))")
+                #expect(body?["records"]?.arrayValue?.isEmpty == true && body?["next_offset"]?.uint64Value == pending
+                        && body?["high_watermark"]?.uint64Value == committed, "node \(node): \(String(describing: body))")
+            }
+            #expect(await SingleNodeTests.call(cluster.router(leader), .get, "\(path)?offset=\(pending)&local=true").0 == 416)
+
+            let waiting = Task { await SingleNodeTests.call(cluster.router(follower), .get, "\(path)?offset=\(pending)&wait_ms=20000") }
+            try await Task.sleep(nanoseconds: 300_000_000)
+            for peer in (1...3) where peer != leader { cluster.filter(leader).drop(to: NodeID(UInt64(peer)), group: group, false) }
+            let (status, body) = await waiting.value
+            #expect(status == 200 && body?["records"]?.arrayValue?.compactMap { $0["value"]?.stringValue } == ["c", "d"], "\(String(describing: body))")
+            #expect(await stuck.value.0 == 200)
         }
     }
 }

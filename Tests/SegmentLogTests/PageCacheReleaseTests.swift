@@ -8,6 +8,14 @@ import Testing
 @Suite struct PageCacheReleaseTests {
     static let step = SegmentLog.cacheReleaseStep
 
+    /// A log in `directory` with batches up to 1 MiB and no roll, keeping `keep` bytes cached.
+    static func open(_ fileSystem: RecordingFileSystem, directory: String = "/log", keep: UInt64?) throws -> SegmentLog {
+        var limits = smallLimits(segmentBytes: 1 << 30)
+        limits.batchBytesMax = 1 << 20
+        return try SegmentLog.open(directory: directory, fileSystem: fileSystem,
+                                   configuration: .init(limits: limits, clock: ManualClock(), cachedTailBytes: keep))
+    }
+
     @Test func theReleasableRangeIsDurableWholePagesBehindTheTailInSteps() {
         let keep: UInt64 = 1 << 20
         #expect(SegmentLog.releasableRange(releasedSize: 0, durableSize: keep, keep: keep) == nil, "nothing behind the tail")
@@ -35,10 +43,7 @@ import Testing
     @Test func aGrowingLogReleasesWhatIsSyncedAndKeepsTheTail() throws {
         let fileSystem = RecordingFileSystem(SimulatedFileSystem(seed: 3))
         let keep: UInt64 = 256 << 10
-        var limits = smallLimits(segmentBytes: 1 << 30)
-        limits.batchBytesMax = 1 << 20
-        let log = try SegmentLog.open(directory: "/log", fileSystem: fileSystem,
-                                      configuration: .init(limits: limits, clock: ManualClock(), cachedTailBytes: keep))
+        let log = try Self.open(fileSystem, keep: keep)
         // 10 MiB of records, synced every ~1 MiB; nothing released while unsynced.
         var synced: UInt64 = 0
         for round in 0..<10 {
@@ -57,12 +62,28 @@ import Testing
         try log.verify()
     }
 
+    /// A file-system sync that covered only part of the log (later appends came after its
+    /// point) releases only behind that point.
+    @Test func aPartialSyncReleasesOnlyBehindItsPoint() throws {
+        let fileSystem = RecordingFileSystem(SimulatedFileSystem(seed: 5))
+        let keep: UInt64 = 128 << 10
+        let log = try Self.open(fileSystem, keep: keep)
+        for _ in 0..<6 { try appendBatches(log, recordCounts: Array(repeating: 64, count: 16), size: 1000) }
+        let point = log.syncPoint
+        let pointSize = log.sizeBytes
+        for _ in 0..<4 { try appendBatches(log, recordCounts: Array(repeating: 64, count: 16), size: 1000) }
+        #expect(fileSystem.released.isEmpty, "nothing before a sync")
+        #expect(try log.markFlushedByFileSystemSync(through: point))
+        let last = try #require(fileSystem.released.last, "about 6 MiB synced: one step")
+        #expect(last.upperBound + keep <= pointSize, "behind the point, not the log end (\(log.sizeBytes))")
+        try log.markFlushedByFileSystemSync()
+        #expect((fileSystem.released.last?.upperBound ?? 0) > last.upperBound || log.sizeBytes - last.upperBound < keep + Self.step)
+        #expect(try readAll(log).allSatisfy { Array($0.value) == payload(for: $0.offset.rawValue, size: 1000) })
+    }
+
     @Test func withoutATailBoundNothingIsReleased() throws {
         let fileSystem = RecordingFileSystem(SimulatedFileSystem(seed: 4))
-        var limits = smallLimits(segmentBytes: 1 << 30)
-        limits.batchBytesMax = 1 << 20
-        let log = try SegmentLog.open(directory: "/log", fileSystem: fileSystem,
-                                      configuration: .init(limits: limits, clock: ManualClock(), cachedTailBytes: nil))
+        let log = try Self.open(fileSystem, keep: nil)
         for _ in 0..<10 {
             try appendBatches(log, recordCounts: Array(repeating: 64, count: 16), size: 1000)
             try log.flush()
@@ -75,10 +96,7 @@ import Testing
         let directory = try FileSystemCalls.makeTemporaryDirectory(prefix: "mom-pagecache-")
         defer { try? FileSystemCalls.removeTree(directory) }
         let fileSystem = RecordingFileSystem(PosixFileSystem())
-        var limits = smallLimits(segmentBytes: 1 << 30)
-        limits.batchBytesMax = 1 << 20
-        let log = try SegmentLog.open(directory: directory + "/p0", fileSystem: fileSystem,
-                                      configuration: .init(limits: limits, clock: ManualClock(), cachedTailBytes: 64 << 10))
+        let log = try Self.open(fileSystem, directory: directory + "/p0", keep: 64 << 10)
         for _ in 0..<6 {
             try appendBatches(log, recordCounts: Array(repeating: 64, count: 16), size: 1000)
             try log.flush()

@@ -104,6 +104,8 @@ extension BrokerAPI {
                 throw HTTPError.notFound("topic '\(topic.name)' has no partition \(request.pathParameter("p") ?? "")")
             }
             guard let offset = try request.queryInteger("offset") else { throw HTTPError.badRequest("'offset' is required, e.g. ?offset=0") }
+            // Offsets are signed 64-bit in every client; larger ones would overflow the offset → index step.
+            guard offset <= UInt64(Int64.max) else { throw HTTPError.badRequest("'offset' must be at most \(Int64.max)") }
             let maxRecords = Int(min(try request.queryInteger("max_records") ?? 1000, UInt64(limits.batchRecordsMax)))
             let maxBytes = Int(min(try request.queryInteger("max_bytes") ?? 1 << 20, UInt64(limits.readBytesMax)))
             let waitMilliseconds = min(try request.queryInteger("wait_ms") ?? 0, limits.longPollWaitMillisecondsMax)
@@ -122,7 +124,9 @@ extension BrokerAPI {
             }
             let fetch = FetchRequest(group: placement.group, offset: Offset(offset), maxRecords: max(1, maxRecords), maxBytes: max(1, maxBytes), waitMilliseconds: waitMilliseconds)
             let accept = request.headers["Accept"]
-            let askLeader: (@Sendable () -> Void)? = localOnly ? nil : { @Sendable in self.fetchFromLeader(request, group: placement.group, partition: partition, responder: responder) }
+            let askLeader: (@Sendable (UInt64) -> Void)? = localOnly ? nil : { @Sendable wait in
+                self.fetchFromLeader(request, fetch, waitMilliseconds: wait, partition: partition, responder: responder)
+            }
             node.fetch(fetch, askLeader: askLeader) { result in
                 switch result {
                 case .success(let page): responder.send(page.response(accept: accept))
@@ -134,15 +138,40 @@ extension BrokerAPI {
         }
     }
 
-    /// The offset is past this follower's high watermark: its commit index may just trail the
-    /// leader's, so the leader answers (records, a wait, or a 416 that is certain).
-    private func fetchFromLeader(_ request: HTTPRequest, group: GroupID, partition: Int, responder: HTTPResponder) {
-        guard let leader = node.host.status(of: group)?.leader, leader != node.config.nodeID else {
-            responder.send(error: HTTPError.serviceUnavailable(
-                "partition \(partition) has no leader here to serve an offset past this replica's high watermark; retry", code: "no_leader"))
+    /// The offset is outside this follower's committed log: its commit index may just trail the
+    /// leader's, so the leader answers (records, a wait, or a 416 it can vouch for). The wait
+    /// passed on is what is left of the request's (none after a wait here).
+    private func fetchFromLeader(_ request: HTTPRequest, _ fetch: FetchRequest, waitMilliseconds: UInt64, partition: Int, responder: HTTPResponder) {
+        let unavailable = HTTPError.serviceUnavailable(
+            "partition \(partition) has no leader to serve an offset outside this replica's committed log; retry", code: "no_leader")
+        guard let leader = node.host.status(of: fetch.group)?.leader else {
+            responder.send(error: unavailable)
             return
         }
-        forwarder.forward(request, to: leader, responder: responder)
+        guard leader != node.config.nodeID else {
+            // This node won leadership since it read its log: read once more, as leader. If it
+            // lost it again meanwhile, the client retries rather than this node going round.
+            let again = FetchRequest(group: fetch.group, offset: fetch.offset, maxRecords: fetch.maxRecords, maxBytes: fetch.maxBytes, waitMilliseconds: waitMilliseconds)
+            let accept = request.headers["Accept"]
+            node.fetch(again, askLeader: { _ in responder.send(error: unavailable) }) { result in
+                switch result {
+                case .success(let page): responder.send(page.response(accept: accept))
+                case .failure(let error): responder.send(error: error)
+                }
+            }
+            return
+        }
+        var forwarded = request
+        if waitMilliseconds != fetch.waitMilliseconds { forwarded.rawQuery = Self.query(forwarded.rawQuery, setting: "wait_ms", to: "\(waitMilliseconds)") }
+        forwarder.forward(forwarded, to: leader, responder: responder)
+    }
+
+    /// `query` with every `name=…` component replaced by one `name=value` (raw names compared:
+    /// the server's own parameters are plain ASCII).
+    static func query(_ query: String?, setting name: String, to value: String) -> String {
+        let kept = (query ?? "").split(separator: "&", omittingEmptySubsequences: true)
+            .filter { $0.split(separator: "=", maxSplits: 1).first.map(String.init) != name }
+        return (kept.map(String.init) + ["\(name)=\(value)"]).joined(separator: "&")
     }
 }
 

@@ -7,24 +7,28 @@ import MOMCore
 /// trails the old one's until it commits an entry of its own term. A consumer that read up to
 /// offset N on one replica may ask another one for N. Answering 416 there would tell it to
 /// reset to a bound and skip or re-read records that exist (docs/chaos.md, seed 1515), so an
-/// offset past this replica's high watermark is "out of range" only where that is certain:
-/// past the leader's log end, since the leader holds every committed entry.
+/// offset outside this replica's committed log is "out of range" only on the leader: below its
+/// log start, or past its log end, since a leader holds every committed entry. (A leader cut
+/// off from the others keeps its role for up to an election timeout and can answer 416 for
+/// what a new leader committed meanwhile: docs/status.md.)
 enum FetchDecision: Equatable, Sendable {
     /// In `[log start, high watermark]`: read here (long-polling at the high watermark).
     case serve
     /// Past the high watermark but stored here, on the leader: committed soon or never; wait
     /// (bounded by the request's `wait_ms`) and answer what is committed by then.
     case awaitCommit
-    /// Past the high watermark on a follower: the leader may have it committed; ask it.
+    /// Outside this follower's committed log: past its high watermark (the leader may have it
+    /// committed) or below its log start (retention runs on each replica, so the leader's log
+    /// may start earlier); ask the leader.
     case askLeader
-    /// Below the log start, or past the leader's log end (or a follower's high watermark when
-    /// the caller asked for this replica only, `local=true`).
+    /// Below the leader's log start or past its log end; or, when the caller asked for this
+    /// replica only (`local=true`), outside `[log start, high watermark]` here.
     case outOfRange
 
     static func decide(offset: Offset, logStart: Offset, highWatermark: Offset, logEnd: Offset, onLeader: Bool, localOnly: Bool) -> FetchDecision {
-        if offset < logStart { return .outOfRange }
-        if offset <= highWatermark { return .serve }
-        if onLeader { return offset <= logEnd ? .awaitCommit : .outOfRange }
-        return localOnly ? .outOfRange : .askLeader
+        if offset >= logStart && offset <= highWatermark { return .serve }
+        if localOnly { return .outOfRange }
+        if !onLeader { return .askLeader }
+        return offset > highWatermark && offset <= logEnd ? .awaitCommit : .outOfRange
     }
 }

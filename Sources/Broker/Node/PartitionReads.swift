@@ -41,11 +41,12 @@ struct FetchPage: Sendable {
 
 extension BrokerNode {
     /// Serves committed records only; long-polls up to `waitMilliseconds` when the offset equals
-    /// the high watermark. An offset past this replica's high watermark goes to `askLeader` on a
-    /// follower (416 when it is nil) and waits for the commit on the leader; 416 below the log
-    /// start and past the leader's log end (`FetchDecision`).
+    /// the high watermark. An offset outside a follower's committed log goes to `askLeader`
+    /// (given the wait still allowed; 416 when it is nil, `local=true`); on the leader one past
+    /// the high watermark waits for its commit; 416 below the leader's log start and past its
+    /// log end (`FetchDecision`).
     func fetch(
-        _ request: FetchRequest, askLeader: (@Sendable () -> Void)? = nil,
+        _ request: FetchRequest, askLeader: (@Sendable (_ waitMilliseconds: UInt64) -> Void)? = nil,
         completion: @escaping @Sendable (Result<FetchPage, HTTPError>) -> Void
     ) {
         host.readCommitted(request.group, from: GroupLogMapping.index(of: request.offset), maxEntries: request.maxRecords, maxBytes: request.maxBytes) { [self] result in
@@ -65,14 +66,15 @@ extension BrokerNode {
                         "offset \(request.offset) is outside [\(logStart), \(highWatermark)] (log_start_offset \(logStart), high_watermark \(highWatermark))",
                         logStart: logStart.rawValue, highWatermark: highWatermark.rawValue)))
                 case .askLeader:
-                    askLeader?()
+                    askLeader?(request.waitMilliseconds)
                 case .awaitCommit:
                     // Stored on the leader, not committed yet: after one wait (or none), an empty
                     // page that points back at the same offset; the consumer asks again.
                     guard request.waitMilliseconds > 0 else {
                         return completion(.success(FetchPage(records: [], nextOffset: request.offset, highWatermark: highWatermark, logStartOffset: logStart)))
                     }
-                    waitThenFetchAgain(request, after: page.commit, askLeader: askLeader, completion: completion)
+                    // Until the record at the offset commits (the index after it), or the wait ends.
+                    waitThenFetchAgain(request, after: LogIndex(request.offset.rawValue), askLeader: askLeader, completion: completion)
                 case .serve:
                     if page.entries.isEmpty && request.offset == highWatermark && request.waitMilliseconds > 0 {
                         return waitThenFetchAgain(request, after: page.commit, askLeader: askLeader, completion: completion)
@@ -86,7 +88,7 @@ extension BrokerNode {
     /// Waits (bounded by the request's wait) for the commit index to pass `commit`, then fetches
     /// once more without waiting.
     private func waitThenFetchAgain(
-        _ request: FetchRequest, after commit: LogIndex, askLeader: (@Sendable () -> Void)?,
+        _ request: FetchRequest, after commit: LogIndex, askLeader: (@Sendable (UInt64) -> Void)?,
         completion: @escaping @Sendable (Result<FetchPage, HTTPError>) -> Void
     ) {
         let retry = FetchRequest(group: request.group, offset: request.offset, maxRecords: request.maxRecords, maxBytes: request.maxBytes, waitMilliseconds: 0)

@@ -123,16 +123,10 @@ extension BrokerAPI {
                 return forwarder.forward(request, to: target, responder: responder)
             }
             let fetch = FetchRequest(group: placement.group, offset: Offset(offset), maxRecords: max(1, maxRecords), maxBytes: max(1, maxBytes), waitMilliseconds: waitMilliseconds)
-            let accept = request.headers["Accept"]
             let askLeader: (@Sendable (UInt64) -> Void)? = localOnly ? nil : { @Sendable wait in
                 self.fetchFromLeader(request, fetch, waitMilliseconds: wait, partition: partition, responder: responder)
             }
-            node.fetch(fetch, askLeader: askLeader) { result in
-                switch result {
-                case .success(let page): responder.send(page.response(accept: accept))
-                case .failure(let error): responder.send(error: error)
-                }
-            }
+            node.fetch(fetch, askLeader: askLeader, completion: Self.answer(responder, accept: request.headers["Accept"]))
         } catch {
             responder.send(error: error)
         }
@@ -151,19 +145,23 @@ extension BrokerAPI {
         guard leader != node.config.nodeID else {
             // This node won leadership since it read its log: read once more, as leader. If it
             // lost it again meanwhile, the client retries rather than this node going round.
-            let again = FetchRequest(group: fetch.group, offset: fetch.offset, maxRecords: fetch.maxRecords, maxBytes: fetch.maxBytes, waitMilliseconds: waitMilliseconds)
-            let accept = request.headers["Accept"]
-            node.fetch(again, askLeader: { _ in responder.send(error: unavailable) }) { result in
-                switch result {
-                case .success(let page): responder.send(page.response(accept: accept))
-                case .failure(let error): responder.send(error: error)
-                }
-            }
+            node.fetch(fetch.waiting(waitMilliseconds), askLeader: { _ in responder.send(error: unavailable) },
+                       completion: Self.answer(responder, accept: request.headers["Accept"]))
             return
         }
         var forwarded = request
         if waitMilliseconds != fetch.waitMilliseconds { forwarded.rawQuery = Self.query(forwarded.rawQuery, setting: "wait_ms", to: "\(waitMilliseconds)") }
         forwarder.forward(forwarded, to: leader, responder: responder)
+    }
+
+    /// Sends a fetch's outcome: the page in the format `accept` asks for, or the error.
+    static func answer(_ responder: HTTPResponder, accept: String?) -> @Sendable (Result<FetchPage, HTTPError>) -> Void {
+        { result in
+            switch result {
+            case .success(let page): responder.send(page.response(accept: accept))
+            case .failure(let error): responder.send(error: error)
+            }
+        }
     }
 
     /// `query` with every `name=…` component replaced by one `name=value` (raw names compared:

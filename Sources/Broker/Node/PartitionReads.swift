@@ -10,6 +10,11 @@ struct FetchRequest: Sendable {
     let maxRecords: Int
     let maxBytes: Int
     let waitMilliseconds: UInt64
+
+    /// The same fetch with another wait (a retry after waiting, a read with what is left).
+    func waiting(_ milliseconds: UInt64) -> FetchRequest {
+        FetchRequest(group: group, offset: offset, maxRecords: maxRecords, maxBytes: maxBytes, waitMilliseconds: milliseconds)
+    }
 }
 
 /// What a fetch returns (DESIGN.md §4).
@@ -91,7 +96,7 @@ extension BrokerNode {
         _ request: FetchRequest, after commit: LogIndex, askLeader: (@Sendable (UInt64) -> Void)?,
         completion: @escaping @Sendable (Result<FetchPage, HTTPError>) -> Void
     ) {
-        let retry = FetchRequest(group: request.group, offset: request.offset, maxRecords: request.maxRecords, maxBytes: request.maxBytes, waitMilliseconds: 0)
+        let retry = request.waiting(0)
         host.waitForCommit(request.group, after: commit, timeoutMilliseconds: request.waitMilliseconds) { [self] _ in
             self.fetch(retry, askLeader: askLeader, completion: completion)
         }

@@ -1,3 +1,4 @@
+import Glibc
 import MOMCore
 import Synchronization
 import SystemIO
@@ -11,6 +12,8 @@ final class HTTPEventLoop: HTTPResponseSink, @unchecked Sendable {
     struct Mailbox {
         var responses: [(ticket: UInt64, response: HTTPResponse)] = []
         var shutdownGraceMilliseconds: UInt64?
+        /// The thread that runs this loop's turns when another loop drives it; nil otherwise.
+        var drivingThread: pthread_t?
     }
 
     static let listenerToken = UInt64.max
@@ -29,6 +32,9 @@ final class HTTPEventLoop: HTTPResponseSink, @unchecked Sendable {
     var listener: FileDescriptor?
     let mailbox = Mutex(Mailbox())
     var spareResponses: [(ticket: UInt64, response: HTTPResponse)] = []
+    /// Set (on the driving thread only) when that thread put a response in the mailbox without
+    /// signalling; the next turn then does not wait.
+    var localDeliveries = false
 
     var connections: [HTTPConnection?] = []
     var generations: [UInt32] = []
@@ -62,6 +68,7 @@ final class HTTPEventLoop: HTTPResponseSink, @unchecked Sendable {
         self.nextSweepNanoseconds = now + sweepIntervalNanoseconds
         try epoll.add(notifier.descriptor, events: .readable, token: Self.notifierToken)
         try epoll.add(listener, events: .readable, token: Self.listenerToken)
+        refreshDate()
     }
 
     deinit {
@@ -73,24 +80,38 @@ final class HTTPEventLoop: HTTPResponseSink, @unchecked Sendable {
 
     /// Runs until shutdown completes.
     func run() {
-        refreshDate()
-        while true {
-            now = configuration.clock.monotonicNanoseconds()
-            if let deadline = shutdownDeadline, liveCount == 0 || now >= deadline { break }
-            let timeout = readyConnections.isEmpty ? waitMilliseconds() : 0
-            do {
-                try epoll.wait(timeoutMilliseconds: timeout, maxEvents: 256) { event in handle(event) }
-            } catch {
-                preconditionFailure("epoll_wait failed: \(error)")  // only EBADF/EFAULT/EINVAL: bugs
-            }
-            now = configuration.clock.monotonicNanoseconds()
-            refreshDate()
-            drainMailbox()
-            serviceReadyConnections()
-            if now >= nextSweepNanoseconds { sweep() }
-        }
+        while turn(waitMillisecondsMax: .max) {}
         closeEverything()
     }
+
+    /// One turn: waits at most `waitMillisecondsMax` (0: only what is ready now, as a driven
+    /// loop does) for events, then serves them, the mailbox and the connections left over from
+    /// the last turn, and applies timeouts when due. False, without waiting, once shutdown has
+    /// finished (every connection closed, or the grace period over): the caller then calls
+    /// `closeEverything`.
+    func turn(waitMillisecondsMax: Int32) -> Bool {
+        now = configuration.clock.monotonicNanoseconds()
+        if let deadline = shutdownDeadline, liveCount == 0 || now >= deadline { return false }
+        let timeout = readyConnections.isEmpty && !localDeliveries ? min(waitMilliseconds(), waitMillisecondsMax) : 0
+        do {
+            try epoll.wait(timeoutMilliseconds: timeout, maxEvents: 256) { event in handle(event) }
+        } catch {
+            preconditionFailure("epoll_wait failed: \(error)")  // only EBADF/EFAULT/EINVAL: bugs
+        }
+        now = configuration.clock.monotonicNanoseconds()
+        refreshDate()
+        drainMailbox()
+        serviceReadyConnections()
+        if now >= nextSweepNanoseconds { sweep() }
+        return true
+    }
+
+    /// Whether the next turn has work without waiting: connections left over from the last turn
+    /// (bounded work per turn) or responses the driving thread delivered to itself.
+    var hasImmediateWork: Bool { !readyConnections.isEmpty || localDeliveries }
+
+    /// When the next timeout sweep is due (monotonic nanoseconds).
+    var nextDeadlineNanoseconds: UInt64 { nextSweepNanoseconds }
 
     private func refreshDate() {
         let second = configuration.clock.wallMilliseconds() / 1000
@@ -131,13 +152,22 @@ final class HTTPEventLoop: HTTPResponseSink, @unchecked Sendable {
 
     // MARK: Cross-thread responses
 
-    /// Called by a responder on any thread.
+    /// Called by a responder on any thread. On the thread that drives this loop (a driven loop,
+    /// HTTPServerDriver) the response waits for the next turn without a signal: that thread
+    /// looks at `hasImmediateWork` before it sleeps, and an eventfd write would only wake itself.
     func deliver(_ response: HTTPResponse, ticket: UInt64) {
-        let wasEmpty = mailbox.withLock { box in
+        let (signal, local) = mailbox.withLock { box -> (Bool, Bool) in
             box.responses.append((ticket, response))
-            return box.responses.count == 1
+            if let driving = box.drivingThread, pthread_equal(driving, pthread_self()) != 0 { return (false, true) }
+            return (box.responses.count == 1, false)
         }
-        if wasEmpty { notifier.signal() }
+        if local { localDeliveries = true } else if signal { notifier.signal() }
+    }
+
+    /// Driving thread: from now on `thread` runs this loop's turns (nil: none does; every
+    /// delivery signals again).
+    func setDrivingThread(_ thread: pthread_t?) {
+        mailbox.withLock { $0.drivingThread = thread }
     }
 
     /// Asks the loop (from any thread) to stop accepting and finish within `graceMilliseconds`.
@@ -147,6 +177,7 @@ final class HTTPEventLoop: HTTPResponseSink, @unchecked Sendable {
     }
 
     private func drainMailbox() {
+        localDeliveries = false
         let shutdownGrace: UInt64? = mailbox.withLock { box in
             swap(&box.responses, &spareResponses)
             return box.shutdownGraceMilliseconds

@@ -20,7 +20,8 @@ import SystemIO
 ///   read nor parsed until the client catches up.
 ///
 /// Threads: `eventLoopCount` OS threads, each with its own epoll set and (with more than one
-/// loop) its own SO_REUSEPORT listener. Handlers run on the loop thread and must not block.
+/// loop) its own SO_REUSEPORT listener; or, with `startDriven`, one loop run by another loop's
+/// thread (HTTPServerDriver). Handlers run on the loop thread and must not block.
 ///
 /// Limits: a connection past `connectionsMax`, or a request past `requestsInFlightMax`, gets
 /// 503 with `Retry-After`; an oversized header section 431, body 413; a slow header section
@@ -29,6 +30,8 @@ public final class HTTPServer: Sendable {
     private struct Running {
         var loops: [HTTPEventLoop] = []
         var threads: [OSThread] = []
+        /// Set when another loop's thread drives the one event loop (`startDriven`).
+        var driver: HTTPServerDriver?
         var address: SocketAddress?
         var stopped = false
     }
@@ -84,6 +87,33 @@ public final class HTTPServer: Sendable {
         }
     }
 
+    /// Binds the listener and makes its one event loop without a thread: the returned driver
+    /// lets another loop's thread run it (HTTPServerDriver). Needs `eventLoopCount == 1`.
+    public func startDriven() throws(Errno) -> (driver: HTTPServerDriver, address: SocketAddress) {
+        precondition(configuration.eventLoopCount == 1, "a driven HTTP server has one event loop")
+        return try running.withLock { state throws(Errno) -> (HTTPServerDriver, SocketAddress) in
+            precondition(state.loops.isEmpty && !state.stopped, "HTTPServer.start called twice")
+            let listener = try FileDescriptor.listenTCP(on: configuration.address, reusePort: false)
+            let loop: HTTPEventLoop
+            let address: SocketAddress
+            do throws(Errno) {
+                address = try listener.localAddress()
+                loop = try HTTPEventLoop(configuration: configuration, handler: handler, counters: counters, listener: listener)
+            } catch {
+                try? listener.close()
+                throw error
+            }
+            let driver = HTTPServerDriver(loop: loop)
+            state.loops = [loop]
+            state.address = address
+            state.driver = driver
+            return (driver, address)
+        }
+    }
+
+    /// Whether another loop's thread runs this server (`startDriven`).
+    public var isDriven: Bool { running.withLock { $0.driver != nil } }
+
     /// The bound address once started.
     public var localAddress: SocketAddress? { running.withLock { $0.address } }
 
@@ -91,14 +121,16 @@ public final class HTTPServer: Sendable {
     /// (their responses carry `Connection: close`), then closes everything and joins the
     /// loop threads. Safe to call more than once.
     public func shutdown(graceMilliseconds: UInt64 = 5_000) {
-        let threads: [OSThread] = running.withLock { state in
-            guard !state.stopped else { return [] }
+        let (threads, driver): ([OSThread], HTTPServerDriver?) = running.withLock { state in
+            guard !state.stopped else { return ([], nil) }
             state.stopped = true
             for loop in state.loops { loop.requestShutdown(graceMilliseconds: graceMilliseconds) }
             defer { state.threads = [] }
-            return state.threads
+            return (state.threads, state.driver)
         }
         for thread in threads { thread.join() }
+        // A second past the grace: the driving thread closes what is left when the grace ends.
+        driver?.finishShutdown(clock: configuration.clock, waitMillisecondsMax: graceMilliseconds + 1_000)
     }
 
     /// Current load counters.

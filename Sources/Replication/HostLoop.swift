@@ -38,6 +38,7 @@ extension ReplicationHost {
         // A shared transport writes only when the loop polls it: one last turn sends what the
         // shutdown queued (the failed proposals' relay answers).
         waiter?.poll(waitMillisecondsMax: 0)
+        waiter?.loopEnded()
     }
 
     private func handle(_ command: Command) {

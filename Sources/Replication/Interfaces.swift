@@ -16,6 +16,12 @@ public protocol LoopWaiter: AnyObject, Sendable {
     func poll(waitMillisecondsMax: UInt64)
     /// Any thread: ends the loop thread's `poll`.
     func wake()
+    /// Loop thread, once, after its last `poll`: the loop is ending (the host stopped).
+    func loopEnded()
+}
+
+extension LoopWaiter {
+    public func loopEnded() {}
 }
 
 /// The application state a group's committed entries drive (a partition's queue and cursor

@@ -112,6 +112,9 @@ public final class ReplicationHost: @unchecked Sendable {
         inbox.wakeHook = { waiter.wake() }
     }
 
+    /// The waiter `share(loopWith:)` installed, if any.
+    public var loopWaiter: (any LoopWaiter)? { waiter }
+
     /// Starts the loop thread.
     public func start() {
         precondition(thread == nil, "ReplicationHost started twice")

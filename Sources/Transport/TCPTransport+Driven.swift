@@ -50,6 +50,28 @@ public final class TransportDriver: @unchecked Sendable {
         loop.runOnce(waitMillisecondsMax: waitMillisecondsMax)
     }
 
+    /// Driving thread: also waits for `descriptor` (level-triggered readable; another loop's
+    /// epoll set, the HTTP server's) and calls `onReadable` on this thread, inside `poll`, when
+    /// it is. One watched descriptor at a time; the descriptor stays its owner's to close, after
+    /// `unwatch` or once the transport has stopped.
+    public func watch(_ descriptor: FileDescriptor, onReadable: @escaping () -> Void) throws(Errno) {
+        turn.lock()
+        defer { turn.unlock() }
+        precondition(loop.watched == nil, "a transport watches one descriptor")
+        guard !closed else { return }
+        try loop.epoll.add(descriptor, events: .readable, token: TransportEventLoop.watchedToken)
+        loop.watched = (descriptor, onReadable)
+    }
+
+    /// Driving thread: stops watching the descriptor `watch` registered.
+    public func unwatch() {
+        turn.withLock {
+            guard !closed, let watched = loop.watched else { return }
+            loop.epoll.remove(watched.descriptor)
+            loop.watched = nil
+        }
+    }
+
     /// Any thread: ends the driving thread's `poll` (or keeps its next one from waiting).
     public func wake() {
         let signalled = shared.lock.withLock { () -> Bool in

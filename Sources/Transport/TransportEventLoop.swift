@@ -7,6 +7,8 @@ import SystemIO
 final class TransportEventLoop: @unchecked Sendable {
     static let notifierToken: UInt64 = 0
     static let listenerToken: UInt64 = 1
+    /// Another loop's epoll set that this loop's thread also serves (TransportDriver.watch).
+    static let watchedToken = UInt64.max
     /// Per wakeup and connection, so one busy peer cannot starve the others.
     static let readsPerWakeupMax = 16
     static let writesPerFlushMax = 16
@@ -33,6 +35,8 @@ final class TransportEventLoop: @unchecked Sendable {
     /// Set when a flush stopped at its bound with work left, so the next wait does not sleep.
     var moreWork = false
     private var ready: [Epoll.Event] = []
+    /// Called on this thread when the watched descriptor is readable.
+    var watched: (descriptor: FileDescriptor, onReadable: () -> Void)?
 
     init(configuration: TCPTransportConfiguration, shared: TransportSharedState, listener: FileDescriptor,
          notifier: EventNotifier, receive: @escaping @Sendable (NodeID, [Envelope]) -> Void) throws(Errno) {
@@ -83,6 +87,8 @@ final class TransportEventLoop: @unchecked Sendable {
             notifier.drain()
         case Self.listenerToken:
             acceptPending(now: clock.monotonicNanoseconds())
+        case Self.watchedToken:
+            watched?.onReadable()
         default:
             guard let connection = connections[event.token] else { return }
             if connection.phase == .connecting {
@@ -99,6 +105,8 @@ final class TransportEventLoop: @unchecked Sendable {
     }
 
     func shutdown() {
+        if let watched { epoll.remove(watched.descriptor) }
+        watched = nil
         for connection in Array(connections.values) { close(connection, reason: .shutdown) }
         epoll.remove(listener)
         try? listener.close()

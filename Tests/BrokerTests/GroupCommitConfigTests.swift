@@ -34,6 +34,19 @@ import Testing
         }
     }
 
+    @Test func theHTTPServerSharesTheLoopThreadByDefaultWhenTheTransportDoes() throws {
+        let base = Self.arguments("/nonexistent")
+        #expect(try NodeConfig.parse(arguments: base).httpThread == .shared)
+        #expect(try NodeConfig.parse(arguments: base + ["--http-thread", "own"]).httpThread == .own)
+        #expect(try NodeConfig.parse(arguments: base + ["--transport-thread", "own"]).httpThread == .own)
+        #expect(throws: NodeConfig.Invalid(message: "--http-thread shared needs --transport-thread shared (the HTTP server joins the thread the transport shares with the replication loop)")) {
+            try NodeConfig.parse(arguments: base + ["--transport-thread", "own", "--http-thread", "shared"])
+        }
+        #expect(throws: NodeConfig.Invalid(message: "--http-thread takes shared or own, not 'both'")) {
+            try NodeConfig.parse(arguments: base + ["--http-thread", "both"])
+        }
+    }
+
     @Test func thePageCacheTailIsUnboundedByDefaultAndBoundedOnRequest() throws {
         #expect(try NodeConfig.parse(arguments: Self.arguments("/nonexistent")).pageCacheTailBytes == nil)
         #expect(try NodeConfig.parse(arguments: Self.arguments("/nonexistent") + ["--page-cache-tail-mb", "128"]).pageCacheTailBytes == 128 << 20)

@@ -26,7 +26,9 @@ final class InProcessCluster: @unchecked Sendable {
 
     private(set) var members: [Member] = []
 
-    static func start(size: Int = 3, transportThread: NodeConfig.TransportThread = .shared) async throws -> InProcessCluster {
+    static func start(
+        size: Int = 3, transportThread: NodeConfig.TransportThread = .shared, httpThread: NodeConfig.HTTPThread = .shared
+    ) async throws -> InProcessCluster {
         let cluster = InProcessCluster()
         let store = InMemoryCoordinationStore()
         let ports = try TestPorts.take(2 * size)
@@ -35,7 +37,7 @@ final class InProcessCluster: @unchecked Sendable {
             let config = try NodeConfig.parse(arguments: [
                 "--node-id", "\(id)", "--data-dir", "/nonexistent", "--meta-replicas", replicas, "--tick-ms", "20",
                 "--http-listen", "127.0.0.1:\(ports[2 * id - 2])", "--raft-listen", "127.0.0.1:\(ports[2 * id - 1])",
-                "--transport-thread", transportThread.rawValue,
+                "--transport-thread", transportThread.rawValue, "--http-thread", httpThread.rawValue,
             ])
             let relay = LinkRelay()
             let node = BrokerNode(config: config, coordinator: InMemoryCoordinator(store: store), link: relay, logFactory: MemoryGroupLogFactory(),
@@ -52,15 +54,18 @@ final class InProcessCluster: @unchecked Sendable {
             nodeRelay.serve { request, responder in router.handle(request, responder: responder) }
             nodeRelay.startSweeping()
             let server = HTTPServer(configuration: HTTPServerConfiguration(address: config.httpListen, limits: .standard, clock: SystemClock()), router: router)
-            _ = try server.start()
+            _ = try NodeServer.startHTTP(server, config: config, host: node.host)
             cluster.members.append(Member(node: node, router: router, server: server, pool: pool, relay: nodeRelay, filter: filter, stopLink: link.stop))
         }
         return cluster
     }
 
     /// Starts a cluster, runs `body`, and stops the cluster whether `body` threw or not.
-    static func run(transportThread: NodeConfig.TransportThread = .shared, _ body: (InProcessCluster) async throws -> Void) async throws {
-        let cluster = try await start(transportThread: transportThread)
+    static func run(
+        transportThread: NodeConfig.TransportThread = .shared, httpThread: NodeConfig.HTTPThread = .shared,
+        _ body: (InProcessCluster) async throws -> Void
+    ) async throws {
+        let cluster = try await start(transportThread: transportThread, httpThread: httpThread)
         do {
             try await body(cluster)
         } catch {
@@ -71,6 +76,7 @@ final class InProcessCluster: @unchecked Sendable {
     }
 
     func node(_ id: Int) -> BrokerNode { members[id - 1].node }
+    func httpAddress(_ id: Int) -> SocketAddress? { members[id - 1].server.localAddress }
     func router(_ id: Int) -> Router { members[id - 1].router }
     func relay(_ id: Int) -> NodeRelay { members[id - 1].relay }
     func filter(_ id: Int) -> FilteringLink { members[id - 1].filter }
@@ -143,11 +149,12 @@ final class FilteringLink: PeerLink, @unchecked Sendable {
     /// A topic led by node 1 and a queue led by node 3, bound to one exchange; publishing
     /// through node 2 (which hosts neither) forwards each share to its leader over the node link, and
     /// every copy is in the leader's log at the offset the answer gives.
-    /// Both ways of running the transport: on the replication loop's thread (the default) and on
-    /// a thread of its own.
-    @Test(arguments: [NodeConfig.TransportThread.shared, .own])
-    func publishThroughNode2ReachesATopicAndAQueueLedElsewhere(transportThread: NodeConfig.TransportThread) async throws {
-        try await InProcessCluster.run(transportThread: transportThread) { cluster in
+    /// Every way of running the transport and the HTTP server: the transport on the replication
+    /// loop's thread (the default) or its own, the HTTP server on its own (the default) or on
+    /// the loop's thread as well.
+    @Test(arguments: zip([NodeConfig.TransportThread.shared, .own, .shared], [NodeConfig.HTTPThread.own, .own, .shared]))
+    func publishThroughNode2ReachesATopicAndAQueueLedElsewhere(transportThread: NodeConfig.TransportThread, httpThread: NodeConfig.HTTPThread) async throws {
+        try await InProcessCluster.run(transportThread: transportThread, httpThread: httpThread) { cluster in
             #expect(await cluster.metaLeader() != nil)
             let topic = CatalogCommand.createTopic(CreateTopic(
                 name: "orders", partitions: 1, replicationFactor: 1, retentionMilliseconds: nil, retentionBytes: nil, replicas: [[NodeID(1)]]))
@@ -281,6 +288,39 @@ final class FilteringLink: PeerLink, @unchecked Sendable {
     /// dropped): a fetch for an offset among them waits (bounded) and answers an empty page
     /// pointing back at the offset, through the leader or through a follower; `local=true`
     /// answers 416; once the appends flow, a waiting fetch wakes with the records.
+    /// With the HTTP server on the replication loop's thread (the default), produces and fetches over real
+    /// sockets through the leader and a follower (whose writes are forwarded over the node
+    /// link) are answered, in order, with every record where its offset says.
+    @Test func produceAndFetchOverHTTPWithTheServerOnTheLoopThread() async throws {
+        try await InProcessCluster.run { cluster in
+            #expect(await cluster.metaLeader() != nil)
+            #expect(cluster.members.allSatisfy { $0.server.isDriven }, "every HTTP server runs on its replication loop's thread")
+            let (_, leader, follower) = try await cluster.createReplicatedTopic("looped")
+            var offsets: [UInt64] = []
+            for (round, node) in [leader, follower, leader, follower].enumerated() {
+                let address = try #require(cluster.httpAddress(node))
+                let client = try HTTPClient(address: address, timeoutMilliseconds: 10_000)
+                let body = #"{"records":[{"value":"r\#(round)a"},{"value":"r\#(round)b"}]}"#
+                var headers = HTTPHeaders()
+                headers.set(name: "Content-Type", value: "application/json")
+                let response = try client.send(.post, "/v1/topics/looped/records", body: Array(body.utf8), headers: headers)
+                #expect(response.status == .ok, "node \(node): \(String(decoding: response.body, as: UTF8.self))")
+                let answer = try JSONValue(parsing: response.body)
+                offsets += answer["offsets"]?.arrayValue?.compactMap { $0["offset"]?.uint64Value } ?? []
+            }
+            // Consecutive, in request order (the first offset follows the leader's own entry).
+            let first = try #require(offsets.first)
+            #expect(offsets == Array(first..<first + 8), "\(offsets)")
+            for node in [leader, follower] {
+                let client = try HTTPClient(address: try #require(cluster.httpAddress(node)), timeoutMilliseconds: 10_000)
+                let response = try client.send(.get, "/v1/topics/looped/partitions/0/records?offset=0&wait_ms=2000")
+                #expect(response.status == .ok)
+                let values = try JSONValue(parsing: response.body)["records"]?.arrayValue?.compactMap { $0["value"]?.stringValue }
+                #expect(values == (0..<4).flatMap { ["r\($0)a", "r\($0)b"] }, "node \(node): \(String(describing: values))")
+            }
+        }
+    }
+
     @Test func anOffsetStoredButNotCommittedOnTheLeaderWaitsForItsCommit() async throws {
         try await InProcessCluster.run { cluster in
             #expect(await cluster.metaLeader() != nil)

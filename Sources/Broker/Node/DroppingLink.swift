@@ -51,7 +51,7 @@ extension NodeServer {
         // Shared: the replication loop waits in the transport's epoll and does its I/O, so a
         // peer's message wakes the thread that steps it (TransportDriver).
         if config.transportThread == .shared {
-            host.share(loopWith: try transport.startDriven(receive: receive))
+            host.share(loopWith: SharedLoop(transport: try transport.startDriven(receive: receive), clock: configuration.clock))
         } else {
             try transport.start(receive: receive)
         }

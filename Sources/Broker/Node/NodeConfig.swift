@@ -58,6 +58,16 @@ public struct NodeConfig: Equatable, Sendable {
         case shared, own
     }
 
+    /// `shared` (the default): the HTTP server runs on the replication loop's thread, with the
+    /// transport, so a produce is proposed and answered by the thread that replicates it (with
+    /// `--transport-thread shared` and peers; otherwise, and with `own`, on a thread of its
+    /// own). docs/performance.md §20.
+    public var httpThread: HTTPThread = .shared
+
+    public enum HTTPThread: String, Sendable {
+        case shared, own
+    }
+
     /// How much of each partition log's durable tail stays in the page cache
     /// (`--page-cache-tail-mb N`; `all`, the default, leaves every page to the kernel). Older
     /// pages are freed as the log grows, so new writes reuse them (docs/performance.md §19).
@@ -82,10 +92,17 @@ public struct NodeConfig: Equatable, Sendable {
         return try build(values)
     }
 
+    /// The value of a flag that names one of `T`'s cases; nil when the flag is absent.
+    static func choice<T: RawRepresentable>(_ values: [String: String], _ key: String, as type: T.Type, names: String) throws -> T? where T.RawValue == String {
+        guard let name = values[key] else { return nil }
+        guard let value = T(rawValue: name) else { throw Invalid(message: "--\(key) takes \(names), not '\(name)'") }
+        return value
+    }
+
     static let knownKeys: Set<String> = [
         "config", "node-id", "data-dir", "http-listen", "raft-listen", "zookeeper", "zk-root", "users-db",
         "cluster-id", "meta-replicas", "insecure-no-auth", "secret-file", "tick-ms", "heartbeat-ticks", "raft-advertise", "group-commit", "storage-writes",
-        "transport-thread", "page-cache-tail-mb",
+        "transport-thread", "http-thread", "page-cache-tail-mb",
     ]
     static let booleanKeys: Set<String> = ["insecure-no-auth"]
 
@@ -182,28 +199,28 @@ public struct NodeConfig: Equatable, Sendable {
             }
             config.heartbeatTicks = count
         }
-        if let mode = values["group-commit"] {
-            guard let groupCommit = GroupCommit(rawValue: mode) else {
-                throw Invalid(message: "--group-commit takes syncfs or fdatasync, not '\(mode)'")
-            }
+        if let groupCommit = try choice(values, "group-commit", as: GroupCommit.self, names: "syncfs or fdatasync") {
             config.groupCommit = groupCommit
             // The background sync is one syncfs: with per-log fdatasync each pass syncs itself.
             if groupCommit == .fdatasync { config.storageWrites = .sync }
         }
-        if let mode = values["storage-writes"] {
-            guard let storageWrites = StorageWrites(rawValue: mode) else {
-                throw Invalid(message: "--storage-writes takes async or sync, not '\(mode)'")
-            }
+        if let storageWrites = try choice(values, "storage-writes", as: StorageWrites.self, names: "async or sync") {
             guard storageWrites == .sync || config.groupCommit == .syncfs else {
                 throw Invalid(message: "--storage-writes async needs --group-commit syncfs (its background sync is one syncfs)")
             }
             config.storageWrites = storageWrites
         }
-        if let mode = values["transport-thread"] {
-            guard let thread = TransportThread(rawValue: mode) else {
-                throw Invalid(message: "--transport-thread takes shared or own, not '\(mode)'")
-            }
+        if let thread = try choice(values, "transport-thread", as: TransportThread.self, names: "shared or own") {
             config.transportThread = thread
+        }
+        if let thread = try choice(values, "http-thread", as: HTTPThread.self, names: "shared or own") {
+            guard thread == .own || config.transportThread == .shared else {
+                throw Invalid(message: "--http-thread shared needs --transport-thread shared (the HTTP server joins the thread the transport shares with the replication loop)")
+            }
+            config.httpThread = thread
+        } else if config.transportThread == .own {
+            // The default follows the transport: there is no shared loop to join.
+            config.httpThread = .own
         }
         if let tail = values["page-cache-tail-mb"] {
             if tail == "all" {

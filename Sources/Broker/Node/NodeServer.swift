@@ -17,6 +17,7 @@ public enum NodeServer {
                     [--cluster-id NAME] [--meta-replicas 1,2,3] [--secret-file FILE] [--tick-ms 100] \\
                     [--heartbeat-ticks 2] [--raft-advertise HOST:PORT] [--group-commit syncfs|fdatasync] \\
                     [--storage-writes async|sync] [--transport-thread shared|own] \\
+                    [--http-thread shared|own] \\
                     [--page-cache-tail-mb N|all]
 
         Runs one MOM broker node. Without --zookeeper it runs standalone on an embedded
@@ -31,6 +32,9 @@ public enum NodeServer {
         acked only after a majority has its records on disk.
         --transport-thread shared (default) runs the node-to-node transport on the replication
         loop's thread; own gives it a thread of its own.
+        --http-thread shared (default) runs the HTTP server on the replication loop's thread
+        too (with --transport-thread shared, on a node with peers); own gives it a thread of
+        its own.
         --page-cache-tail-mb N keeps N MiB of each partition's newest durable data in the page
         cache and frees older pages as the log grows (steadier writes where fresh memory is
         slow, as in some VMs; older reads come from the disk); all (default) leaves every page
@@ -121,13 +125,27 @@ public enum NodeServer {
         nodeRelay.serve { request, responder in router.handle(request, responder: responder) }
         nodeRelay.startSweeping()
         let server = HTTPServer(configuration: HTTPServerConfiguration(address: config.httpListen, limits: limits, clock: clock), router: router)
-        let address = try server.start()
+        let address = try startHTTP(server, config: config, host: node.host)
         Log.info("node started", [
             ("node", "\(config.nodeID.rawValue)"), ("http", "\(address)"), ("raft", "\(config.raftListen)"),
             ("coordinator", config.zookeeper.map { "zookeeper \($0)\(config.zookeeperRoot)" } ?? "embedded"),
             ("data", config.dataDirectory),
         ])
         return Running(node: node, server: server, pool: pool, relay: nodeRelay, stopLink: link.stop)
+    }
+
+    /// Starts the HTTP server on a thread of its own, or (`--http-thread shared`, when the
+    /// transport shares the replication loop's thread) on that loop's thread.
+    static func startHTTP(_ server: HTTPServer, config: NodeConfig, host: ReplicationHost) throws -> SocketAddress {
+        guard config.httpThread == .shared, let loop = host.loopWaiter as? SharedLoop else {
+            if config.httpThread == .shared {
+                Log.info("--http-thread shared: this node has no transport to share a thread with; the HTTP server gets its own", [("node", "\(config.nodeID.rawValue)")])
+            }
+            return try server.start()
+        }
+        let (driver, address) = try server.startDriven()
+        try loop.serve(driver)
+        return address
     }
 
     /// How long a forwarded request may wait for the node it went to (over HTTP or the relay):

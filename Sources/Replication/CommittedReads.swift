@@ -13,6 +13,9 @@ public struct CommittedPage: Sendable {
     /// Whether this replica led the group when the page was read: only a leader knows that an
     /// index past its log end is past every committed one (Leader Completeness, Raft §5.4).
     public var readOnLeader: Bool
+    /// This replica's term when the page was read: with `readOnLeader`, tells whether it still
+    /// leads in the term a `confirmLeadership` round confirmed.
+    public var term: Term
 }
 
 extension ReplicationHost {
@@ -32,7 +35,8 @@ extension ReplicationHost {
         let status = group.node.status
         let commit = min(status.hardState.commit, status.applied)
         var page = CommittedPage(
-            entries: [], commit: commit, firstIndex: status.firstIndex, lastIndex: status.lastIndex, readOnLeader: status.softState.role == .leader)
+            entries: [], commit: commit, firstIndex: status.firstIndex, lastIndex: status.lastIndex,
+            readOnLeader: status.softState.role == .leader, term: status.hardState.term)
         guard index <= commit, index >= status.firstIndex, maxEntries > 0 else { return .success(page) }
         let end = LogIndex(min(commit.rawValue + 1, index.rawValue + UInt64(maxEntries)))
         do {

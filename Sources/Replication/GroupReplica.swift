@@ -9,6 +9,7 @@ final class GroupReplica {
     let stateMachine: any GroupStateMachine
     var proposals = ProposalTracker()
     var commitWaiters = CommitWaiters()
+    var readIndexWaiters = ReadIndexWaiters()
     var leaderChanges: UInt64 = 0
     var lastKnownLeader: NodeID?
     /// Asynchronous storage writes: the ticket of the newest unfinished background sync that
@@ -23,8 +24,10 @@ final class GroupReplica {
     var publishedWithoutLag = false
 
     /// Whether a pass must look at this group even without a Ready: proposals or a membership
-    /// change to expire or settle, long-polls to wake.
-    var hasPendingWork: Bool { proposals.count > 0 || commitWaiters.count > 0 || membershipChange != nil }
+    /// change to expire or settle, long-polls to wake, leadership confirmations to expire.
+    var hasPendingWork: Bool {
+        proposals.count > 0 || commitWaiters.count > 0 || membershipChange != nil || readIndexWaiters.count > 0
+    }
 
     init(id: GroupID, node: RawNode, log: any GroupLog, stateMachine: any GroupStateMachine) {
         self.id = id

@@ -62,7 +62,10 @@ extension ReplicationHost {
         case let .removeGroup(groupID):
             groups[groupID]?.proposals.failAll(.unknownGroup(groupID))
             groups[groupID]?.commitWaiters.failAll(.unknownGroup(groupID))
-            if let group = groups[groupID] { failMembershipChange(of: group, .unknownGroup(groupID)) }
+            if let group = groups[groupID] {
+                failMembershipChange(of: group, .unknownGroup(groupID))
+                failConfirmations(of: group, .unknownGroup(groupID))
+            }
             removeGroupEntry(groupID)
             unpublish(groupID)
         case let .transferLeadership(groupID, peer):
@@ -154,6 +157,7 @@ extension ReplicationHost {
             group.proposals.failAll(.stopped)
             group.commitWaiters.failAll(.stopped)
             failMembershipChange(of: group, .stopped)
+            failConfirmations(of: group, .stopped)
         }
         stopped = true
     }

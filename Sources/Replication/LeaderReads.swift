@@ -32,9 +32,7 @@ extension ReplicationHost {
         _ groupID: GroupID, deadlineNanoseconds: UInt64,
         _ body: @escaping @Sendable (Result<LeaderReadState, ReplicationError>) -> Void
     ) {
-        guard let group = groups[groupID] else { return body(.failure(.unknownGroup(groupID))) }
-        let status = group.node.status
-        guard status.softState.role == .leader else { return body(.failure(.notLeader(leader: status.softState.leader))) }
+        guard let (group, status) = ledGroup(groupID, else: { body(.failure($0)) }) else { return }
         let commit = status.hardState.commit
         let committedInTerm = commit > .zero && status.applied >= commit
             && (try? group.log.term(at: commit)) == status.hardState.term
@@ -49,5 +47,20 @@ extension ReplicationHost {
             let posted = onLoop { host in host.leaderReadOnLoop(groupID, deadlineNanoseconds: deadlineNanoseconds, body) }
             if !posted { body(.failure(.overloaded)) }
         }
+    }
+
+    /// Loop thread: the group and its status when this node leads it; otherwise nil, after
+    /// handing `fail` the reason (not hosted here, or not the leader, with the one it knows).
+    func ledGroup(_ id: GroupID, else fail: (ReplicationError) -> Void) -> (GroupReplica, Status)? {
+        guard let group = groups[id] else {
+            fail(.unknownGroup(id))
+            return nil
+        }
+        let status = group.node.status
+        guard status.softState.role == .leader else {
+            fail(.notLeader(leader: status.softState.leader))
+            return nil
+        }
+        return (group, status)
     }
 }

@@ -64,6 +64,9 @@ extension ReplicationHost {
         for (group, ready) in readies where !failed.contains(group.id) && !ready.committedEntries.isEmpty {
             group.proposals.applied(ready.committedEntries)
         }
+        for (group, ready) in readies where !failed.contains(group.id) && !ready.readStates.isEmpty {
+            answerConfirmations(ready.readStates, of: group)
+        }
         // Only groups with proposals, waiters or a membership change have anything to expire,
         // settle or wake: with 1,000 mostly idle groups, reading every group's status on every
         // pass was the largest part of an idle node's CPU (docs/performance.md §10).
@@ -74,6 +77,7 @@ extension ReplicationHost {
             // the commit is applied here too, or they would find nothing new and give up.
             let status = group.node.status
             group.commitWaiters.update(commit: min(status.hardState.commit, status.applied), nowNanoseconds: nowNanoseconds)
+            expireConfirmations(of: group, nowNanoseconds: nowNanoseconds)
         }
         // Advancing a Ready can make the next one ready at once (a lone voter's durable append
         // commits its entry): those groups are asked again in the next pass, which runs at once.
@@ -140,6 +144,7 @@ extension ReplicationHost {
         group.proposals.failAll(.storageFailed("\(error)"))
         group.commitWaiters.failAll(.storageFailed("\(error)"))
         failMembershipChange(of: group, .stopped)
+        failConfirmations(of: group, .storageFailed("\(error)"))
         removeGroupEntry(group.id)
         unpublish(group.id)
     }

@@ -24,15 +24,19 @@ import Testing
         await node.stop()
     }
 
-    private func decide(_ offset: UInt64, onLeader: Bool, localOnly: Bool = false) -> FetchDecision {
+    private func decide(_ offset: UInt64, onLeader: Bool, confirmed: Bool = false, localOnly: Bool = false) -> FetchDecision {
         // Log start 10, high watermark 20, log end 25.
-        FetchDecision.decide(offset: Offset(offset), logStart: Offset(10), highWatermark: Offset(20), logEnd: Offset(25), onLeader: onLeader, localOnly: localOnly)
+        FetchDecision.decide(
+            offset: Offset(offset), logStart: Offset(10), highWatermark: Offset(20), logEnd: Offset(25),
+            onLeader: onLeader, leadershipConfirmed: confirmed, localOnly: localOnly)
     }
 
     /// Retention runs on each replica, so a follower's log may start later than the leader's.
+    /// Below the leader's log start needs no ReadIndex round: no leader commits there again.
     @Test func belowTheLogStartIsOutOfRangeOnTheLeaderAndAskedOfItElsewhere() {
         for offset in [0, 9] as [UInt64] {
             #expect(decide(offset, onLeader: true) == .outOfRange)
+            #expect(decide(offset, onLeader: true, confirmed: true) == .outOfRange)
             #expect(decide(offset, onLeader: true, localOnly: true) == .outOfRange)
             #expect(decide(offset, onLeader: false) == .askLeader)
             #expect(decide(offset, onLeader: false, localOnly: true) == .outOfRange)
@@ -55,13 +59,17 @@ import Testing
         }
     }
 
-    @Test func onTheLeaderStoredButUncommittedWaitsAndPastTheLogEndIsOutOfRange() {
+    @Test func onTheLeaderStoredButUncommittedWaitsAndPastTheLogEndIsOutOfRangeOnceConfirmed() {
         for offset in [21, 24, 25] as [UInt64] {
             #expect(decide(offset, onLeader: true) == .awaitCommit)
+            #expect(decide(offset, onLeader: true, confirmed: true) == .awaitCommit)
             #expect(decide(offset, onLeader: true, localOnly: true) == .outOfRange, "local=true: this replica's committed log or 416")
         }
         for offset in [26, 1_000_000] as [UInt64] {
-            #expect(decide(offset, onLeader: true) == .outOfRange)
+            // A leader cut off from the others may have been replaced: it confirms first.
+            #expect(decide(offset, onLeader: true) == .confirmLeadership)
+            #expect(decide(offset, onLeader: true, confirmed: true) == .outOfRange)
+            #expect(decide(offset, onLeader: true, localOnly: true) == .outOfRange, "local=true reads this replica or nothing")
         }
     }
 }

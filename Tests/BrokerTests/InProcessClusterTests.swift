@@ -112,6 +112,17 @@ final class InProcessCluster: @unchecked Sendable {
         return (group, leader, follower)
     }
 
+    /// `createReplicatedTopic` with one record, "a", produced through the leader: also the
+    /// partition's records path and its high watermark after the record.
+    func replicatedTopicWithARecord(_ name: String) async throws -> (group: GroupID, leader: Int, follower: Int, path: String, highWatermark: UInt64) {
+        #expect(await metaLeader() != nil)
+        let (group, leader, follower) = try await createReplicatedTopic(name)
+        let path = "/v1/topics/\(name)/partitions/0/records"
+        #expect(await SingleNodeTests.call(router(leader), .post, "/v1/topics/\(name)/records", #"{"records":[{"value":"a"}]}"#).0 == 200)
+        let highWatermark = try #require(await SingleNodeTests.call(router(leader), .get, "\(path)?offset=0").1?["high_watermark"]?.uint64Value)
+        return (group, leader, follower, path, highWatermark)
+    }
+
     func stop() async {
         for member in members {
             await member.node.stop()
@@ -131,17 +142,34 @@ final class FilteringLink: PeerLink, @unchecked Sendable {
     private let lock = ConditionMutex()
     private struct Route: Hashable { let peer: NodeID; let group: GroupID }
     private var dropped: Set<Route> = []
+    /// Routes whose heartbeats (and responses) are taken out of the node's heartbeat batches too.
+    private var droppedHeartbeats: Set<Route> = []
 
     init(_ target: any PeerLink) { self.target = target }
 
-    func drop(to peer: NodeID, group: GroupID, _ on: Bool) {
+    /// Heartbeats travel in one batch per peer for every group (HeartbeatBatch): by default they
+    /// still flow, so the group keeps its leader; with `heartbeats` the group hears nothing.
+    func drop(to peer: NodeID, group: GroupID, _ on: Bool, heartbeats: Bool = false) {
         let route = Route(peer: peer, group: group)
-        lock.withLock { if on { dropped.insert(route) } else { dropped.remove(route) } }
+        lock.withLock {
+            if on { dropped.insert(route) } else { dropped.remove(route) }
+            if on && heartbeats { droppedHeartbeats.insert(route) } else { droppedHeartbeats.remove(route) }
+        }
     }
 
     func send(to peer: NodeID, group: GroupID, payload: [UInt8]) {
+        if group == HeartbeatBatch.channel { return sendHeartbeats(to: peer, payload: payload) }
         if lock.withLock({ dropped.contains(Route(peer: peer, group: group)) }) { return }
         target.send(to: peer, group: group, payload: payload)
+    }
+
+    private func sendHeartbeats(to peer: NodeID, payload: [UInt8]) {
+        let silenced = lock.withLock { Set(droppedHeartbeats.filter { $0.peer == peer }.map(\.group)) }
+        guard !silenced.isEmpty, let items = try? HeartbeatBatch.decode(payload, limits: .standard) else {
+            return target.send(to: peer, group: HeartbeatBatch.channel, payload: payload)
+        }
+        let kept = items.filter { !silenced.contains($0.0) }
+        if !kept.isEmpty { target.send(to: peer, group: HeartbeatBatch.channel, payload: HeartbeatBatch.encode(kept)) }
     }
 }
 
@@ -323,11 +351,7 @@ final class FilteringLink: PeerLink, @unchecked Sendable {
 
     @Test func anOffsetStoredButNotCommittedOnTheLeaderWaitsForItsCommit() async throws {
         try await InProcessCluster.run { cluster in
-            #expect(await cluster.metaLeader() != nil)
-            let (group, leader, follower) = try await cluster.createReplicatedTopic("pending")
-            let path = "/v1/topics/pending/partitions/0/records"
-            #expect(await SingleNodeTests.call(cluster.router(leader), .post, "/v1/topics/pending/records", #"{"records":[{"value":"a"}]}"#).0 == 200)
-            let committed = try #require(await SingleNodeTests.call(cluster.router(leader), .get, "\(path)?offset=0").1?["high_watermark"]?.uint64Value)
+            let (group, leader, follower, path, committed) = try await cluster.replicatedTopicWithARecord("pending")
 
             for peer in (1...3) where peer != leader { cluster.filter(leader).drop(to: NodeID(UInt64(peer)), group: group, true) }
             let stuck = Task { await SingleNodeTests.call(cluster.router(leader), .post, "/v1/topics/pending/records", #"{"records":[{"value":"b"},{"value":"c"},{"value":"d"}]}"#) }
@@ -350,6 +374,44 @@ final class FilteringLink: PeerLink, @unchecked Sendable {
             let (status, body) = await waiting.value
             #expect(status == 200 && body?["records"]?.arrayValue?.compactMap { $0["value"]?.stringValue } == ["c", "d"], "\(String(describing: body))")
             #expect(await stuck.value.0 == 200)
+        }
+    }
+
+    /// A leader cut off from both followers believes it leads until check-quorum deposes it,
+    /// while the others may elect a leader that commits past its log end. Asked for an offset
+    /// past its log end meanwhile, it must not answer 416 (a consumer would reset and skip what
+    /// the new leader committed): its ReadIndex round fails and it answers 503 `no_leader`. A
+    /// leader the others follow passes the round and answers 416; committed records stay
+    /// readable on the cut-off node, being final wherever they are read.
+    @Test func aLeaderCutOffFromTheOthersDoesNotAnswer416PastItsLogEnd() async throws {
+        try await InProcessCluster.run { cluster in
+            let (group, leader, _, path, end) = try await cluster.replicatedTopicWithARecord("cutoff")
+            // Far enough past the end that no-ops of any elections below do not reach it.
+            let beyond = "\(path)?offset=\(end + 1_000)"
+            let healthy = await SingleNodeTests.call(cluster.router(leader), .get, beyond)
+            #expect(healthy.0 == 416 && healthy.1?["error"]?["code"]?.stringValue == "offset_out_of_range", "\(String(describing: healthy.1))")
+
+            let followers = (1...3).filter { $0 != leader }
+            for follower in followers {
+                cluster.filter(leader).drop(to: NodeID(UInt64(follower)), group: group, true, heartbeats: true)
+                cluster.filter(follower).drop(to: NodeID(UInt64(leader)), group: group, true, heartbeats: true)
+            }
+            let cutOff = await SingleNodeTests.call(cluster.router(leader), .get, beyond)
+            #expect(cutOff.0 == 503 && cutOff.1?["error"]?["code"]?.stringValue == "no_leader", "\(cutOff.0): \(String(describing: cutOff.1))")
+            let committed = await SingleNodeTests.call(cluster.router(leader), .get, "\(path)?offset=0")
+            #expect(committed.0 == 200 && committed.1?["records"]?.arrayValue?.compactMap { $0["value"]?.stringValue } == ["a"])
+
+            for follower in followers {
+                cluster.filter(leader).drop(to: NodeID(UInt64(follower)), group: group, false)
+                cluster.filter(follower).drop(to: NodeID(UInt64(leader)), group: group, false)
+            }
+            // Healed, whichever node leads passes its round again (retried while an election runs).
+            var healed = (0, nil as JSONValue?)
+            for _ in 0..<100 where healed.0 != 416 {
+                healed = await SingleNodeTests.call(cluster.router(leader), .get, beyond)
+                if healed.0 != 416 { try await Task.sleep(nanoseconds: 50_000_000) }
+            }
+            #expect(healed.0 == 416, "\(healed.0): \(String(describing: healed.1))")
         }
     }
 }

@@ -8,9 +8,16 @@ import MOMCore
 /// offset N on one replica may ask another one for N. Answering 416 there would tell it to
 /// reset to a bound and skip or re-read records that exist (docs/chaos.md, seed 1515), so an
 /// offset outside this replica's committed log is "out of range" only on the leader: below its
-/// log start, or past its log end, since a leader holds every committed entry. (A leader cut
-/// off from the others keeps its role for up to an election timeout and can answer 416 for
-/// what a new leader committed meanwhile: docs/status.md.)
+/// log start, or past its log end, since a leader holds every committed entry.
+///
+/// "Past its log end" holds only while the node really leads: one cut off from the others
+/// keeps its role until check-quorum deposes it, while a new leader may commit past its end.
+/// So the leader first confirms its leadership (a ReadIndex round, Raft thesis §6.4) and
+/// decides again with bounds read after it, in the term it was confirmed in. Below the log
+/// start needs no round: every index below a log start was committed before retention removed
+/// it, and no leader ever commits there again, so no change of leader makes such an offset
+/// readable; that another replica may still hold it (its retention has not run yet) is the
+/// same with a current leader, whose log start is the one that counts.
 enum FetchDecision: Equatable, Sendable {
     /// In `[log start, high watermark]`: read here (long-polling at the high watermark).
     case serve
@@ -21,14 +28,22 @@ enum FetchDecision: Equatable, Sendable {
     /// committed) or below its log start (retention runs on each replica, so the leader's log
     /// may start earlier); ask the leader.
     case askLeader
-    /// Below the leader's log start or past its log end; or, when the caller asked for this
-    /// replica only (`local=true`), outside `[log start, high watermark]` here.
+    /// Past the log end of a leader not yet confirmed in its current term: confirm leadership,
+    /// then decide again (out of range if the offset is still past the log end).
+    case confirmLeadership
+    /// Below the leader's log start, or past its log end once confirmed; or, when the caller
+    /// asked for this replica only (`local=true`), outside `[log start, high watermark]` here.
     case outOfRange
 
-    static func decide(offset: Offset, logStart: Offset, highWatermark: Offset, logEnd: Offset, onLeader: Bool, localOnly: Bool) -> FetchDecision {
+    static func decide(
+        offset: Offset, logStart: Offset, highWatermark: Offset, logEnd: Offset,
+        onLeader: Bool, leadershipConfirmed: Bool, localOnly: Bool
+    ) -> FetchDecision {
         if offset >= logStart && offset <= highWatermark { return .serve }
         if localOnly { return .outOfRange }
         if !onLeader { return .askLeader }
-        return offset > highWatermark && offset <= logEnd ? .awaitCommit : .outOfRange
+        if offset < logStart { return .outOfRange }
+        if offset <= logEnd { return .awaitCommit }
+        return leadershipConfirmed ? .outOfRange : .confirmLeadership
     }
 }

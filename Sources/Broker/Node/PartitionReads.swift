@@ -48,11 +48,12 @@ extension BrokerNode {
     /// Serves committed records only; long-polls up to `waitMilliseconds` when the offset equals
     /// the high watermark. An offset outside a follower's committed log goes to `askLeader`
     /// (given the wait still allowed; 416 when it is nil, `local=true`); on the leader one past
-    /// the high watermark waits for its commit; 416 below the leader's log start and past its
-    /// log end (`FetchDecision`).
+    /// the high watermark waits for its commit; 416 below the leader's log start, and past its
+    /// log end once a ReadIndex round confirmed it still leads (`FetchDecision`).
+    /// `confirmedTerm` is the term such a round confirmed during this fetch.
     func fetch(
         _ request: FetchRequest, askLeader: (@Sendable (_ waitMilliseconds: UInt64) -> Void)? = nil,
-        completion: @escaping @Sendable (Result<FetchPage, HTTPError>) -> Void
+        confirmedTerm: Term? = nil, completion: @escaping @Sendable (Result<FetchPage, HTTPError>) -> Void
     ) {
         host.readCommitted(request.group, from: GroupLogMapping.index(of: request.offset), maxEntries: request.maxRecords, maxBytes: request.maxBytes) { [self] result in
             switch result {
@@ -62,10 +63,17 @@ extension BrokerNode {
                 let highWatermark = Offset(page.commit.rawValue)
                 let logStart = Offset(page.firstIndex.rawValue - 1)
                 let logEnd = Offset(page.lastIndex.rawValue)
+                // Still leading in the confirmed term means leading throughout since the round
+                // (a node leads at most once per term), so this log end is at least the one then.
                 let decision = FetchDecision.decide(
                     offset: request.offset, logStart: logStart, highWatermark: highWatermark, logEnd: logEnd,
-                    onLeader: page.readOnLeader, localOnly: askLeader == nil)
+                    onLeader: page.readOnLeader, leadershipConfirmed: page.readOnLeader && page.term == confirmedTerm,
+                    localOnly: askLeader == nil)
                 switch decision {
+                case .confirmLeadership:
+                    // One round per fetch: a term that changed again since is the client's to retry.
+                    guard confirmedTerm == nil else { return completion(.failure(Self.leadershipUnconfirmed(request))) }
+                    confirmThenFetchAgain(request, askLeader: askLeader, completion: completion)
                 case .outOfRange:
                     completion(.failure(HTTPError.offsetOutOfRange(
                         "offset \(request.offset) is outside [\(logStart), \(highWatermark)] (log_start_offset \(logStart), high_watermark \(highWatermark))",
@@ -79,10 +87,10 @@ extension BrokerNode {
                         return completion(.success(FetchPage(records: [], nextOffset: request.offset, highWatermark: highWatermark, logStartOffset: logStart)))
                     }
                     // Until the record at the offset commits (the index after it), or the wait ends.
-                    waitThenFetchAgain(request, after: LogIndex(request.offset.rawValue), askLeader: askLeader, completion: completion)
+                    waitThenFetchAgain(request, after: LogIndex(request.offset.rawValue), askLeader: askLeader, confirmedTerm: confirmedTerm, completion: completion)
                 case .serve:
                     if page.entries.isEmpty && request.offset == highWatermark && request.waitMilliseconds > 0 {
-                        return waitThenFetchAgain(request, after: page.commit, askLeader: askLeader, completion: completion)
+                        return waitThenFetchAgain(request, after: page.commit, askLeader: askLeader, confirmedTerm: confirmedTerm, completion: completion)
                     }
                     completion(servePage(page, request: request, highWatermark: highWatermark, logStart: logStart))
                 }
@@ -94,12 +102,42 @@ extension BrokerNode {
     /// once more without waiting.
     private func waitThenFetchAgain(
         _ request: FetchRequest, after commit: LogIndex, askLeader: (@Sendable (UInt64) -> Void)?,
-        completion: @escaping @Sendable (Result<FetchPage, HTTPError>) -> Void
+        confirmedTerm: Term?, completion: @escaping @Sendable (Result<FetchPage, HTTPError>) -> Void
     ) {
         let retry = request.waiting(0)
         host.waitForCommit(request.group, after: commit, timeoutMilliseconds: request.waitMilliseconds) { [self] _ in
-            self.fetch(retry, askLeader: askLeader, completion: completion)
+            self.fetch(retry, askLeader: askLeader, confirmedTerm: confirmedTerm, completion: completion)
         }
+    }
+
+    /// Runs a ReadIndex round (bounded by an election timeout: a leader no majority answers for
+    /// that long is being replaced), then fetches again with what is left of the wait. A failed
+    /// round is a 503 the client retries: by then the cluster has a leader that can answer, and a
+    /// deposed leader that learned of it passes the retry on as a follower.
+    private func confirmThenFetchAgain(
+        _ request: FetchRequest, askLeader: (@Sendable (UInt64) -> Void)?,
+        completion: @escaping @Sendable (Result<FetchPage, HTTPError>) -> Void
+    ) {
+        let started = clock.monotonicNanoseconds()
+        host.confirmLeadership(request.group, timeoutMilliseconds: host.electionTimeoutMilliseconds) { [self] result in
+            switch result {
+            case .failure(.notLeader), .failure(.timedOut):
+                completion(.failure(Self.leadershipUnconfirmed(request)))
+            case .failure(let error):
+                completion(.failure(error.httpError))
+            case .success(let confirmation):
+                let waited = (clock.monotonicNanoseconds() - started) / 1_000_000
+                let retry = request.waiting(request.waitMilliseconds - min(waited, request.waitMilliseconds))
+                fetch(retry, askLeader: askLeader, confirmedTerm: confirmation.term, completion: completion)
+            }
+        }
+    }
+
+    /// Not knowing whether this node still leads, it cannot say the offset does not exist.
+    private static func leadershipUnconfirmed(_ request: FetchRequest) -> HTTPError {
+        .serviceUnavailable(
+            "offset \(request.offset) is past this replica's log end, and it could not confirm that it still leads the partition; retry",
+            code: "no_leader")
     }
 
     private func servePage(_ page: CommittedPage, request: FetchRequest, highWatermark: Offset, logStart: Offset) -> Result<FetchPage, HTTPError> {

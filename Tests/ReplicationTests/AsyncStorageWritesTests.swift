@@ -45,6 +45,9 @@ final class GatedFileSystemSync: FileSystemSync, @unchecked Sendable {
         try await ReplicationHostTests.startCluster(nodes: nodes, groups: [group], links: links) { id, settings in
             settings.fileSystemSync = gates[id]
             settings.asyncStorageWrites = true
+            // A proposal held at a closed gate must not reach its deadline on a loaded machine
+            // (the whole suite runs in parallel): its answer is what the tests look at.
+            settings.proposalTimeoutMilliseconds = 120_000
         }
     }
 

@@ -92,7 +92,7 @@ final class HTTPEventLoop: HTTPResponseSink, @unchecked Sendable {
     func turn(waitMillisecondsMax: Int32) -> Bool {
         now = configuration.clock.monotonicNanoseconds()
         if let deadline = shutdownDeadline, liveCount == 0 || now >= deadline { return false }
-        let timeout = readyConnections.isEmpty && !localDeliveries ? min(waitMilliseconds(), waitMillisecondsMax) : 0
+        let timeout = hasImmediateWork ? 0 : min(waitMilliseconds(), waitMillisecondsMax)
         do {
             try epoll.wait(timeoutMilliseconds: timeout, maxEvents: 256) { event in handle(event) }
         } catch {

@@ -1,3 +1,4 @@
+import Glibc
 import HTTPServer
 import MOMCore
 import SystemIO
@@ -114,18 +115,25 @@ struct ProduceWorkload {
 /// Byte scans over response bodies whose shape mom-bench controls (its own payload alphabet
 /// has no quotes or braces), so the client spends its CPU on the network, not on a JSON tree.
 enum BodyScan {
+    /// How many times `needle` occurs in `body` (non-overlapping). `memchr` finds each candidate
+    /// first byte (it was a byte-at-a-time loop, 9 % of all samples of a 1,000-record consume,
+    /// more than the serving node's JSON writer).
     static func occurrences(of needle: [UInt8], in body: [UInt8]) -> Int {
+        precondition(!needle.isEmpty, "an empty needle")
         var found = 0
-        var index = 0
-        let first = needle[0]
+        let first = Int32(needle[0])
         body.withUnsafeBufferPointer { bytes in
-            // Bounded by the body length.
+            guard let base = bytes.baseAddress else { return }
+            var index = 0
+            // Bounded: each step moves `index` forward by at least one byte.
             while index + needle.count <= bytes.count {
-                if bytes[index] == first && matches(needle, bytes, at: index) {
+                guard let hit = memchr(base + index, first, bytes.count - needle.count + 1 - index) else { break }
+                let position = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                if matches(needle, bytes, at: position) {
                     found += 1
-                    index += needle.count
+                    index = position + needle.count
                 } else {
-                    index += 1
+                    index = position + 1
                 }
             }
         }

@@ -74,11 +74,26 @@ extension HTTPClient {
         }
     }
 
-    func readResponse(_ descriptor: FileDescriptor, isHead: Bool, deadline: UInt64) throws(ExchangeError) -> (HTTPResponse, Bool) {
+    /// Reads one response. `onHead` (pipelining) runs once, as soon as the final response's
+    /// status line and headers have arrived, before the rest of its body is read; what it throws
+    /// ends the read with that error.
+    func readResponse(
+        _ descriptor: FileDescriptor, isHead: Bool, deadline: UInt64, onHead: HTTPClient.HeadHandler? = nil
+    ) throws(ExchangeError) -> (HTTPResponse, Bool) {
         let parser = HTTPResponseParser(headerBytesMax: 64 << 10, bodyBytesMax: responseBytesMax)
         var endOfStream = false
         var receivedAny = false
+        var headSeen = onHead == nil
         while true {
+            if !headSeen, case .head(let head) = input.withUnsafeBufferPointer({ parser.parseHead($0, endOfStream: endOfStream) }),
+               head.status.code >= 200 {
+                headSeen = true
+                do {
+                    try onHead?(head.status, head.headers)
+                } catch {
+                    throw ExchangeError(error: error, mayRetry: false)
+                }
+            }
             let outcome = input.withUnsafeBufferPointer { parser.parse($0, endOfStream: endOfStream, isHead: isHead) }
             switch outcome {
             case .response(let response, let consumed, let keepAlive):

@@ -46,6 +46,8 @@ public final class HTTPClient {
     var input: [UInt8] = []
     var scratch = [UInt8](repeating: 0, count: 64 << 10)
     var requestBuffer: [UInt8] = []
+    /// Pipelined requests (`write`) not answered yet; 0 whenever `send` runs.
+    var unanswered = 0
 
     /// A client for `address`. Connects lazily on the first request.
     public init(
@@ -72,10 +74,12 @@ public final class HTTPClient {
         }
         connection = nil
         input.removeAll(keepingCapacity: true)
+        unanswered = 0
     }
 
     /// Sends `request` and waits for its response. Adds `Host` and `Content-Length`.
     public func send(_ request: HTTPRequest) throws(HTTPClientError) -> HTTPResponse {
+        precondition(unanswered == 0, "send while pipelined requests wait for answers: receive them first")
         let deadline = clock.monotonicNanoseconds() + timeoutMilliseconds * 1_000_000
         let reused = connection != nil && connectionStillOpen()
         if !reused { close() }

@@ -12,9 +12,38 @@ struct HTTPResponseParser {
     let headerBytesMax: Int
     let bodyBytesMax: Int
 
+    /// A response's status line and headers, and where its body starts.
+    struct Head {
+        let status: HTTPStatus
+        let headers: HTTPHeaders
+        let headEnd: Int
+        let keepAlive: Bool
+    }
+
+    enum HeadOutcome {
+        case incomplete
+        case head(Head)
+        case failure(String)
+    }
+
     /// Parses from the start of `input`. `endOfStream` says the peer has closed, which ends a
     /// close-delimited body. `isHead` means no body follows whatever the headers say.
     func parse(_ input: UnsafeBufferPointer<UInt8>, endOfStream: Bool, isHead: Bool) -> Outcome {
+        let head: Head
+        switch parseHead(input, endOfStream: endOfStream) {
+        case .incomplete: return .incomplete
+        case .failure(let reason): return .failure(reason)
+        case .head(let parsed): head = parsed
+        }
+        if isHead || head.status.forbidsBody {
+            return .response(HTTPResponse(status: head.status, headers: head.headers), consumedBytes: head.headEnd, keepAlive: head.keepAlive)
+        }
+        if head.headers.contains("transfer-encoding") { return .failure("chunked responses are not supported") }
+        return body(input, headEnd: head.headEnd, status: head.status, headers: head.headers, keepAlive: head.keepAlive, endOfStream: endOfStream)
+    }
+
+    /// The status line and headers alone, as soon as they have arrived (the body may not have).
+    func parseHead(_ input: UnsafeBufferPointer<UInt8>, endOfStream: Bool) -> HeadOutcome {
         guard let headEnd = Self.findHeadEnd(input, limit: headerBytesMax) else {
             if input.count > headerBytesMax { return .failure("response header section exceeds \(headerBytesMax) bytes") }
             return endOfStream && !input.isEmpty ? .failure("connection closed inside the response head") : .incomplete
@@ -32,11 +61,7 @@ struct HTTPResponseParser {
         let keepAlive = isHTTP11
             ? !headers.containsToken("close", inFieldNamed: "connection")
             : headers.containsToken("keep-alive", inFieldNamed: "connection")
-        if isHead || status.forbidsBody {
-            return .response(HTTPResponse(status: status, headers: headers), consumedBytes: headEnd, keepAlive: keepAlive)
-        }
-        if headers.contains("transfer-encoding") { return .failure("chunked responses are not supported") }
-        return body(input, headEnd: headEnd, status: status, headers: headers, keepAlive: keepAlive, endOfStream: endOfStream)
+        return .head(Head(status: status, headers: headers, headEnd: headEnd, keepAlive: keepAlive))
     }
 
     private func body(

@@ -40,10 +40,16 @@ import Testing
         #expect(page.records.first?.headers.first?.name == "h")
         #expect(page.records.allSatisfy { $0.offset != nil && $0.timestampMilliseconds != nil })
         #expect(page.fetch?.nextOffset == (page.records.last?.offset ?? 0) + 1)
+        // The head names the next offset too, for clients that pipeline their fetches.
+        #expect(fetched.headers[FetchHeaders.nextOffset] == page.fetch.map { String($0.nextOffset) })
 
-        // Without the Accept header the same page is JSON.
-        let (status, json) = await SingleNodeTests.call(router, .get, "/v1/topics/bin/partitions/1/records?offset=0")
-        #expect(status == 200 && json?["records"]?.arrayValue?.count == 2)
+        // Without the Accept header the same page is JSON, with the same head.
+        let plain = try #require(await Self.call(router, .get, "/v1/topics/bin/partitions/1/records?offset=0", body: [], headers: []))
+        let json = try JSONValue(parsing: plain.body)
+        #expect(plain.status.code == 200 && json["records"]?.arrayValue?.count == 2)
+        #expect(plain.headers["Content-Type"] == "application/json")
+        #expect(plain.headers[FetchHeaders.nextOffset] == json["next_offset"]?.uint64Value.map { String($0) })
+        #expect(plain.headers[FetchHeaders.nextOffset] == page.fetch.map { String($0.nextOffset) })
     }
 
     @Test func malformedBinaryBodiesAre400() async throws {

@@ -19,10 +19,12 @@ extension FetchPage {
     }
 
     /// The answer in the form the request's `Accept` asks for: the binary batch or JSON.
+    /// Either way its head carries `MOM-Next-Offset`, for clients that pipeline their fetches.
     func response(accept: String?) -> HTTPResponse {
-        guard ProduceRequest.isBinaryBatch(accept) else { return .json(bytes: json()) }
+        let binary = ProduceRequest.isBinaryBatch(accept)
         var headers = HTTPHeaders()
-        headers.set(name: "Content-Type", value: RecordBatchFormat.mediaType)
-        return HTTPResponse(status: .ok, headers: headers, body: binary())
+        headers.set(name: "Content-Type", value: binary ? RecordBatchFormat.mediaType : "application/json")
+        headers.set(name: FetchHeaders.nextOffset, value: String(nextOffset.rawValue))
+        return HTTPResponse(status: .ok, headers: headers, body: binary ? self.binary() : json())
     }
 }

@@ -67,6 +67,7 @@ let package = Package(
         .testTarget(name: "MOMClientTests", dependencies: ["MOMClient"]),
         .testTarget(name: "HistoryCheckerTests", dependencies: ["HistoryChecker"]),
         .testTarget(name: "MomctlTests", dependencies: ["momctl", "MOMClient", "MOMCore", "TestSupport"]),
+        .testTarget(name: "MOMBenchTests", dependencies: ["mom-bench", "HTTPServer", "MOMCore", "SystemIO"]),
     ],
     swiftLanguageModes: [.v6]
 )

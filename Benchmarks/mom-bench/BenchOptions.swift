@@ -26,6 +26,9 @@ struct BenchOptions {
     var waitMilliseconds = 500
     /// produce / consume: bodies as JSON text or as `application/vnd.mom.batch`.
     var binary = false
+    /// consume: send the next fetch as soon as an answer's head names its next offset
+    /// (`MOM-Next-Offset`), so one fetch is always on its way while a page is read.
+    var prefetch = true
 
     /// The usage text, printed on a usage error.
     static let usage = """
@@ -55,6 +58,8 @@ struct BenchOptions {
           --token JWT       send Authorization: Bearer JWT
           --insecure        send no token (momd started with --insecure-no-auth)
           --format F        produce/consume: json (default) or binary (application/vnd.mom.batch)
+          --no-prefetch     consume: one fetch at a time (default: the next fetch is pipelined as
+                            soon as an answer's head names its next offset)
         """
 
     /// Why the command line was rejected.
@@ -101,6 +106,7 @@ struct BenchOptions {
             case "--wait-ms": options.waitMilliseconds = try positive(argument)
             case "--token": options.token = try value(argument)
             case "--insecure": options.insecure = true
+            case "--no-prefetch": options.prefetch = false
             case "--format":
                 switch try value(argument) {
                 case "json": options.binary = false

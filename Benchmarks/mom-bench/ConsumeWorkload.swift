@@ -47,7 +47,8 @@ struct ConsumeWorkload {
         report.set("msgs_per_s", Double(messages) / seconds)
         report.set("mb_per_s", Double(messages * options.size) / 1e6 / seconds)
         report.setLatency(shared.histogram)
-        report.set("latency_of", "one fetch request")
+        report.set("latency_of", options.prefetch ? "one fetch, from its write to its whole answer (the next one is written when its head arrives)" : "one fetch request")
+        report.set("prefetch", options.prefetch)
         report.setPlacement(clientNode: clientNode, server: setup.address, topic: topic)
         report.set("errors", shared.failures.load(ordering: .relaxed))
         if let error = shared.error { report.set("first_error", error) }
@@ -58,32 +59,23 @@ struct ConsumeWorkload {
     }
 
     /// Fetches one partition from its log start up to `highWatermark`, bounded by the shared total,
-    /// the deadline, and a cap on fetches that make no progress.
+    /// the deadline, and the drain's caps on retries and stalls.
     static func drain(
         partition: Int, from logStartOffset: UInt64, until highWatermark: UInt64, total: Int, options: BenchOptions, session: RestSession,
         shared: WorkerShared, histogram: inout LatencyHistogram
     ) throws -> UInt64 {
-        let clock = SystemClock()
         let maxBytes = min(options.batch * (options.size + 256), 32 << 20)
-        var offset = logStartOffset
-        var stalls = 0
-        while offset < highWatermark && !shared.pastDeadline && shared.completed.load(ordering: .relaxed) < total {
-            let target = "/v1/topics/\(options.topic)/partitions/\(partition)/records?offset=\(offset)&max_records=\(options.batch)&max_bytes=\(maxBytes)&wait_ms=0"
-            let began = clock.monotonicNanoseconds()
-            let response = try session.send(.get, target, binary: options.binary, expecting: [200])
-            histogram.record(nanoseconds: clock.monotonicNanoseconds() &- began)
-            let (records, nextOffset) = options.binary ? FetchScan.binaryHeader(response.body) : FetchScan.jsonCounts(response.body)
-            guard let next = nextOffset else {
-                throw BenchNetworkError(description: "fetch answer without next_offset: \(String(decoding: response.body.prefix(200), as: UTF8.self))")
-            }
-            if next <= offset {
-                stalls += 1
-                guard stalls < 100 else { throw BenchNetworkError(description: "partition \(partition): no progress at offset \(offset) after 100 fetches") }
-            }
+        let prefix = "/v1/topics/\(options.topic)/partitions/\(partition)/records?max_records=\(options.batch)&max_bytes=\(maxBytes)&wait_ms=0&offset="
+        let drain = PrefetchingDrain(
+            partition: partition, target: { prefix + String($0) }, headers: options.binary ? session.binaryHeaders : session.headers,
+            highWatermark: highWatermark, binary: options.binary, prefetch: options.prefetch,
+            shouldContinue: { !shared.pastDeadline && shared.completed.load(ordering: .relaxed) < total }, clock: SystemClock())
+        var pages = LatencyHistogram()
+        defer { histogram.merge(pages) }
+        return try drain.run(from: logStartOffset, on: session.client) { records, nanoseconds in
+            pages.record(nanoseconds: nanoseconds)
             shared.completed.wrappingAdd(records, ordering: .relaxed)
-            offset = max(offset, next)
         }
-        return offset
     }
 }
 

@@ -56,6 +56,22 @@ public struct JSONWriter: Sendable {
         afterKey = true
     }
 
+    /// An object member name known at compile time to need no escaping (ASCII, no `"`, `\\` or
+    /// control characters: checked in debug builds): copied as is, for the per-record names of
+    /// large responses.
+    public mutating func plainKey(_ name: StaticString) {
+        precondition(depth > 0 && !afterKey, "JSON key outside an object or twice in a row")
+        precondition(name.hasPointerRepresentation, "plainKey needs a string literal")
+        let name = UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount)
+        assert(name.allSatisfy { $0 >= 0x20 && $0 < 0x80 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }, "plainKey needs escaping")
+        beforeValue()
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: name)
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+        afterKey = true
+    }
+
     public mutating func string(_ value: String) {
         beforeValue()
         appendEscaped(value)

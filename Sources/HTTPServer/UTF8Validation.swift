@@ -34,9 +34,17 @@ public enum UTF8Validation {
         }
     }
 
+    /// ASCII goes eight bytes at a time (a word with no high bit is eight valid sequences);
+    /// anything else byte by byte. Record values are mostly ASCII, and each fetched one is
+    /// validated to choose between `value` and `value_base64`.
     public static func isValid(buffer: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard let base = buffer.baseAddress else { return true }
+        let raw = UnsafeRawPointer(base)
+        let count = buffer.count
         var index = 0
-        while index < buffer.count {
+        while index < count {
+            while index + 8 <= count, raw.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 == 0 { index += 8 }
+            guard index < count else { break }
             guard let length = sequenceLength(buffer, at: index) else { return false }
             index += length
         }

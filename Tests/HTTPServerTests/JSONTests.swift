@@ -119,6 +119,49 @@ import Testing
         }
     }
 
+    /// The word-at-a-time ASCII path of `UTF8Validation` agrees with the standard library's
+    /// strict validation: every multi-byte lead, continuation and invalid byte at every position
+    /// of a word, and random mixes of ASCII runs, valid sequences and junk.
+    @Test func utf8ValidationMatchesTheStandardLibrary() {
+        func standard(_ bytes: [UInt8]) -> Bool { String(validating: bytes, as: UTF8.self) != nil }
+        let sequences: [[UInt8]] = [
+            [0xC3, 0xA9], [0xE2, 0x82, 0xAC], [0xF0, 0x9F, 0x98, 0x80], [0xC0, 0xAF], [0xE0, 0x80, 0xAF], [0xED, 0xA0, 0x80],
+            [0xF4, 0x90, 0x80, 0x80], [0x80], [0xBF], [0xFF], [0xC3], [0xE2, 0x82], [0xF0, 0x9F, 0x98],
+        ]
+        for sequence in sequences {
+            for position in 0..<17 {
+                var bytes = [UInt8](repeating: UInt8(ascii: "a"), count: 24)
+                bytes.replaceSubrange(position..<(position + sequence.count), with: sequence)
+                #expect(UTF8Validation.isValid(bytes) == standard(bytes), "\(sequence) at \(position)")
+                let cut = Array(bytes.prefix(position + sequence.count))
+                #expect(UTF8Validation.isValid(cut) == standard(cut), "\(sequence) ending the buffer at \(position)")
+            }
+        }
+        var random = SeededRandom(seed: 20261207)
+        for _ in 0..<3_000 {
+            var bytes: [UInt8] = []
+            for _ in 0..<Int(random.uniform(below: 8)) {
+                switch random.uniform(below: 4) {
+                case 0: bytes += sequences[Int(random.uniform(below: UInt64(sequences.count)))]
+                case 1: bytes.append(UInt8(random.uniform(below: 256)))
+                default: bytes += (0..<Int(random.uniform(below: 20))).map { _ in UInt8(random.uniform(below: 0x80)) }
+                }
+            }
+            #expect(UTF8Validation.isValid(bytes) == standard(bytes), "\(bytes)")
+        }
+    }
+
+    @Test func plainKeysAreWrittenAsIs() throws {
+        var writer = JSONWriter()
+        writer.beginObject()
+        writer.plainKey("offset")
+        writer.unsigned(7)
+        writer.plainKey("value_base64")
+        writer.string("AA==")
+        writer.endObject()
+        #expect(writer.text == #"{"offset":7,"value_base64":"AA=="}"#)
+    }
+
     /// Random documents survive write → parse unchanged. `MOM_SEED` replays one seed.
     @Test func randomDocumentsRoundTrip() throws {
         let seed = testSeed()

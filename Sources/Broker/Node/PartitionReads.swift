@@ -31,7 +31,8 @@ struct FetchPage: Sendable {
         writer.beginArray()
         for fetched in records {
             writer.beginObject()
-            writer.field("offset", fetched.offset.rawValue)
+            writer.plainKey("offset")
+            writer.unsigned(fetched.offset.rawValue)
             writer.recordFields(fetched.record)
             writer.endObject()
         }

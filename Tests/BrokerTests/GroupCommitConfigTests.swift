@@ -47,6 +47,15 @@ import Testing
         }
     }
 
+    @Test func fetchAnswersAreEncodedOffTheLoopByDefault() throws {
+        let base = Self.arguments("/nonexistent")
+        #expect(try NodeConfig.parse(arguments: base).fetchEncoding == .offload)
+        #expect(try NodeConfig.parse(arguments: base + ["--fetch-encoding", "inline"]).fetchEncoding == .inline)
+        #expect(throws: NodeConfig.Invalid(message: "--fetch-encoding takes offload or inline, not 'later'")) {
+            try NodeConfig.parse(arguments: base + ["--fetch-encoding", "later"])
+        }
+    }
+
     @Test func thePageCacheTailIsUnboundedByDefaultAndBoundedOnRequest() throws {
         #expect(try NodeConfig.parse(arguments: Self.arguments("/nonexistent")).pageCacheTailBytes == nil)
         #expect(try NodeConfig.parse(arguments: Self.arguments("/nonexistent") + ["--page-cache-tail-mb", "128"]).pageCacheTailBytes == 128 << 20)

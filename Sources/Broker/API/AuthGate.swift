@@ -55,47 +55,23 @@ extension Router {
 /// queue: a flood of logins is refused with 503 rather than queued without end.
 final class LoginWorker: @unchecked Sendable {
     private let authenticator: Authenticator
-    private let inbox = ConditionMutex()
-    private var jobs: [(String, String, @Sendable (Result<IssuedToken, UserStoreError>) -> Void)] = []
-    private let queueMax = 64
-    private var thread: OSThread?
-    private var stopping = false
+    private let worker = OffloadWorker(name: "mom-login", queueMax: 64)
 
     init(authenticator: Authenticator) {
         self.authenticator = authenticator
-        thread = OSThread.start(name: "mom-login") { [self] in run() }
     }
 
     /// Queues a login; false when the queue is full.
     func login(name: String, password: String, completion: @escaping @Sendable (Result<IssuedToken, UserStoreError>) -> Void) -> Bool {
-        let accepted = inbox.withLock { () -> Bool in
-            guard jobs.count < queueMax, !stopping else { return false }
-            jobs.append((name, password, completion))
-            return true
-        }
-        if accepted { inbox.signal() }
-        return accepted
-    }
-
-    func stop() {
-        inbox.withLock { stopping = true }
-        inbox.signal()
-        thread?.join()
-    }
-
-    private func run() {
-        let clock = SystemClock()
-        while true {
-            inbox.lock()
-            while jobs.isEmpty && !stopping { inbox.wait(untilMonotonicNanoseconds: clock.monotonicNanoseconds() + 1_000_000_000) }
-            if stopping && jobs.isEmpty { inbox.unlock(); return }
-            let (name, password, completion) = jobs.removeFirst()
-            inbox.unlock()
-            do {
+        let authenticator = self.authenticator
+        return worker.submit {
+            do throws(UserStoreError) {
                 completion(.success(try authenticator.login(name: name, password: password)))
             } catch {
                 completion(.failure(error))
             }
         }
     }
+
+    func stop() { worker.stop() }
 }

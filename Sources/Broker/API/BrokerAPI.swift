@@ -12,16 +12,25 @@ final class BrokerAPI: @unchecked Sendable {
     let forwarder: Forwarder
     let gate: AuthGate
     let loginWorker: LoginWorker?
+    /// Encodes large fetch answers off the replication loop; nil: every answer is encoded inline.
+    let fetchEncoder: OffloadWorker?
     private let roundRobin = ConditionCounter()
     /// How long a request for a leaderless partition waits for an election before it gives up.
     let leaderWaitMilliseconds: UInt64 = 3_000
 
-    init(node: BrokerNode, forwarder: Forwarder, gate: AuthGate, loginWorker: LoginWorker?) {
+    init(node: BrokerNode, forwarder: Forwarder, gate: AuthGate, loginWorker: LoginWorker?, fetchEncoder: OffloadWorker? = nil) {
         self.node = node
         self.limits = node.limits
         self.forwarder = forwarder
         self.gate = gate
         self.loginWorker = loginWorker
+        self.fetchEncoder = fetchEncoder
+    }
+
+    /// Ends the worker threads (after the HTTP server stopped: their last jobs answer into it).
+    func stopWorkers() {
+        fetchEncoder?.stop()
+        loginWorker?.stop()
     }
 
     func makeRouter() -> Router {

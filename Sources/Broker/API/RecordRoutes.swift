@@ -126,7 +126,7 @@ extension BrokerAPI {
             let askLeader: (@Sendable (UInt64) -> Void)? = localOnly ? nil : { @Sendable wait in
                 self.fetchFromLeader(request, fetch, waitMilliseconds: wait, partition: partition, responder: responder)
             }
-            node.fetch(fetch, askLeader: askLeader, completion: Self.answer(responder, accept: request.headers["Accept"]))
+            node.fetch(fetch, askLeader: askLeader, completion: answer(responder, accept: request.headers["Accept"]))
         } catch {
             responder.send(error: error)
         }
@@ -146,7 +146,7 @@ extension BrokerAPI {
             // This node won leadership since it read its log: read once more, as leader. If it
             // lost it again meanwhile, the client retries rather than this node going round.
             node.fetch(fetch.waiting(waitMilliseconds), askLeader: { _ in responder.send(error: unavailable) },
-                       completion: Self.answer(responder, accept: request.headers["Accept"]))
+                       completion: answer(responder, accept: request.headers["Accept"]))
             return
         }
         var forwarded = request
@@ -154,15 +154,26 @@ extension BrokerAPI {
         forwarder.forward(forwarded, to: leader, responder: responder)
     }
 
-    /// Sends a fetch's outcome: the page in the format `accept` asks for, or the error.
-    static func answer(_ responder: HTTPResponder, accept: String?) -> @Sendable (Result<FetchPage, HTTPError>) -> Void {
-        { result in
+    /// Sends a fetch's outcome: the page in the format `accept` asks for, or the error. A page
+    /// of `fetchOffloadBytesMin` or more is encoded on `fetchEncoder`'s thread when it has room:
+    /// the completion runs on the replication loop, which a 1,000-record JSON answer would hold
+    /// for about a millisecond (docs/performance.md §21).
+    func answer(_ responder: HTTPResponder, accept: String?) -> @Sendable (Result<FetchPage, HTTPError>) -> Void {
+        let encoder = fetchEncoder
+        return { result in
             switch result {
-            case .success(let page): responder.send(page.response(accept: accept))
-            case .failure(let error): responder.send(error: error)
+            case .success(let page):
+                if let encoder, page.valueBytes >= Self.fetchOffloadBytesMin,
+                   encoder.submit({ responder.send(page.response(accept: accept)) }) { return }
+                responder.send(page.response(accept: accept))
+            case .failure(let error):
+                responder.send(error: error)
             }
         }
     }
+
+    /// Smaller pages are encoded where they are read: a thread hop costs more than they do.
+    static let fetchOffloadBytesMin = 64 << 10
 
     /// `query` with every `name=…` component replaced by one `name=value` (raw names compared:
     /// the server's own parameters are plain ASCII).

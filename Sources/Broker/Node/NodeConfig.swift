@@ -49,6 +49,14 @@ public struct NodeConfig: Equatable, Sendable {
         case async, sync
     }
 
+    /// `offload` (the default): fetch answers of 64 KiB or more are encoded on a thread of
+    /// their own, not on the replication loop that read them; `inline`: all on the loop.
+    public var fetchEncoding: FetchEncoding = .offload
+
+    public enum FetchEncoding: String, Sendable {
+        case offload, inline
+    }
+
     /// `shared` (the default): the node-to-node transport runs on the replication loop's
     /// thread, so a peer's message wakes the thread that steps it; `own`: on a thread of its
     /// own, as before (docs/operations.md, docs/performance.md §18).
@@ -103,6 +111,7 @@ public struct NodeConfig: Equatable, Sendable {
         "config", "node-id", "data-dir", "http-listen", "raft-listen", "zookeeper", "zk-root", "users-db",
         "cluster-id", "meta-replicas", "insecure-no-auth", "secret-file", "tick-ms", "heartbeat-ticks", "raft-advertise", "group-commit", "storage-writes",
         "transport-thread", "http-thread", "page-cache-tail-mb",
+        "fetch-encoding",
     ]
     static let booleanKeys: Set<String> = ["insecure-no-auth"]
 
@@ -209,6 +218,9 @@ public struct NodeConfig: Equatable, Sendable {
                 throw Invalid(message: "--storage-writes async needs --group-commit syncfs (its background sync is one syncfs)")
             }
             config.storageWrites = storageWrites
+        }
+        if let encoding = try choice(values, "fetch-encoding", as: FetchEncoding.self, names: "offload or inline") {
+            config.fetchEncoding = encoding
         }
         if let thread = try choice(values, "transport-thread", as: TransportThread.self, names: "shared or own") {
             config.transportThread = thread

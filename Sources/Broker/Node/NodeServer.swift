@@ -17,7 +17,7 @@ public enum NodeServer {
                     [--cluster-id NAME] [--meta-replicas 1,2,3] [--secret-file FILE] [--tick-ms 100] \\
                     [--heartbeat-ticks 2] [--raft-advertise HOST:PORT] [--group-commit syncfs|fdatasync] \\
                     [--storage-writes async|sync] [--transport-thread shared|own] \\
-                    [--http-thread shared|own] \\
+                    [--http-thread shared|own] [--fetch-encoding offload|inline] \\
                     [--page-cache-tail-mb N|all]
 
         Runs one MOM broker node. Without --zookeeper it runs standalone on an embedded
@@ -35,6 +35,9 @@ public enum NodeServer {
         --http-thread shared (default) runs the HTTP server on the replication loop's thread
         too (with --transport-thread shared, on a node with peers); own gives it a thread of
         its own.
+        --fetch-encoding offload (default) encodes fetch answers of 64 KiB or more on a thread
+        of their own, so a large read does not hold the replication loop; inline encodes them
+        all on the loop.
         --page-cache-tail-mb N keeps N MiB of each partition's newest durable data in the page
         cache and frees older pages as the log grows (steadier writes where fresh memory is
         slow, as in some VMs; older reads come from the disk); all (default) leaves every page
@@ -79,6 +82,7 @@ public enum NodeServer {
         let server: HTTPServer
         let pool: HTTPClientPool
         let relay: NodeRelay
+        let api: BrokerAPI
         let stopLink: @Sendable () -> Void
 
         func stop() async {
@@ -86,6 +90,7 @@ public enum NodeServer {
             // The relay's pending calls are answered 503 while their clients are still connected.
             relay.stop()
             server.shutdown(graceMilliseconds: 2_000)
+            api.stopWorkers()
             stopLink()
             pool.shutdown()
             await node.coordinator.close()
@@ -120,7 +125,9 @@ public enum NodeServer {
         try await node.start()
         let pool = HTTPClientPool(threadCount: 16, timeoutMilliseconds: forwardTimeoutMilliseconds)
         let (gate, loginWorker) = try makeAuth(config, clock: clock)
-        let api = BrokerAPI(node: node, forwarder: Forwarder(pool: pool, peers: node.peers, relay: nodeRelay), gate: gate, loginWorker: loginWorker)
+        let fetchEncoder = config.fetchEncoding == .offload ? OffloadWorker(name: "mom-fetch-json", queueMax: 64) : nil
+        let api = BrokerAPI(node: node, forwarder: Forwarder(pool: pool, peers: node.peers, relay: nodeRelay), gate: gate,
+                            loginWorker: loginWorker, fetchEncoder: fetchEncoder)
         let router = api.makeInstrumentedRouter()
         nodeRelay.serve { request, responder in router.handle(request, responder: responder) }
         nodeRelay.startSweeping()
@@ -131,7 +138,7 @@ public enum NodeServer {
             ("coordinator", config.zookeeper.map { "zookeeper \($0)\(config.zookeeperRoot)" } ?? "embedded"),
             ("data", config.dataDirectory),
         ])
-        return Running(node: node, server: server, pool: pool, relay: nodeRelay, stopLink: link.stop)
+        return Running(node: node, server: server, pool: pool, relay: nodeRelay, api: api, stopLink: link.stop)
     }
 
     /// Starts the HTTP server on a thread of its own, or (`--http-thread shared`, when the

@@ -24,6 +24,9 @@ struct FetchPage: Sendable {
     let highWatermark: Offset
     let logStartOffset: Offset
 
+    /// Keys and values of the page's records, in bytes.
+    var valueBytes: Int { records.reduce(0) { $0 + $1.record.value.count + ($1.record.key?.count ?? 0) } }
+
     func json() -> [UInt8] {
         var writer = JSONWriter(reservingCapacity: 96 + records.reduce(0) { $0 + $1.record.value.count + 96 })
         writer.beginObject()
@@ -145,8 +148,9 @@ extension BrokerNode {
         do {
             let entries = page.entries.map { (offset: GroupLogMapping.offset(of: $0.index), bytes: $0.kind == .normal ? $0.data : []) }
             let visible = try PartitionFetch.visibleRecords(entries, from: request.offset, maxRecords: request.maxRecords, maxBytes: request.maxBytes, limits: limits)
-            metrics.recordFetched(records: visible.records.count, bytes: visible.records.reduce(0) { $0 + ($1.record.key?.count ?? 0) + $1.record.value.count })
-            return .success(FetchPage(records: visible.records, nextOffset: visible.nextOffset, highWatermark: highWatermark, logStartOffset: logStart))
+            let fetched = FetchPage(records: visible.records, nextOffset: visible.nextOffset, highWatermark: highWatermark, logStartOffset: logStart)
+            metrics.recordFetched(records: visible.records.count, bytes: fetched.valueBytes)
+            return .success(fetched)
         } catch {
             return .failure(HTTPError(.internalServerError, code: "corrupt_record", message: "a committed record does not decode: \(error)"))
         }

@@ -12,7 +12,8 @@ public protocol GroupLog: RaftStorage {
     func append(_ entries: [Entry]) throws
     /// Records the hard state. Term and vote changes must be durable by the next `sync()`, and
     /// with asynchronous storage writes (which may send a vote before any sync) when this
-    /// returns, as `SegmentGroupLog` does (an atomic file replaced durably).
+    /// returns, as `SegmentGroupLog` does (an atomic file replaced durably), unless the log
+    /// defers them (`hasDeferredWrites`).
     func save(_ hardState: HardState) throws
     /// Replaces the whole log with a snapshot: the log then starts after `snapshot.metadata.index`.
     func install(_ snapshot: Snapshot) throws
@@ -32,11 +33,27 @@ public protocol GroupLog: RaftStorage {
     /// A handle to fdatasync everything written so far from another thread, instead of a
     /// whole-file-system sync (nil: the caller syncs the whole file system).
     func syncHandle() throws -> (any FileSyncHandle)?
-    /// Records the initial configuration of a brand-new, empty log (durable on return), so every
-    /// replica of a new group starts from the same voters, like etcd's initial cluster.
+    /// Records the initial configuration of a brand-new, empty log (durable on return, or
+    /// deferred, see `hasDeferredWrites`), so every replica of a new group starts from the same
+    /// voters, like etcd's initial cluster.
     func bootstrap(_ configuration: Configuration) throws
     /// Discards entries before `index` (retention); they are covered by `snapshot`.
     func compact(before index: LogIndex, snapshot: Snapshot) throws
+
+    /// Deferred durability: the log's own creation, `bootstrap` and the term and vote of
+    /// `save` were written but not synced. The host then holds back every message of the
+    /// group and the completion of its creation until they are durable, and makes them durable
+    /// together with those of other groups of the same loop pass: a whole-file-system sync,
+    /// `installDeferredWrites`, a second such sync, `markDeferredWritesDurable`; or, on its
+    /// own, `syncDeferredWrites`. A crash before then leaves each file old or new, never torn.
+    var hasDeferredWrites: Bool { get }
+    /// Makes the deferred writes durable with syncs of its own (fdatasync, rename, directory fsync).
+    func syncDeferredWrites() throws
+    /// After a whole-file-system sync that started after the deferred writes: moves the written
+    /// files into place (renames, not yet durable).
+    func installDeferredWrites() throws
+    /// After a second whole-file-system sync, started after `installDeferredWrites`.
+    func markDeferredWritesDurable()
 }
 
 /// Where a log ended when a sync point was taken: its last index, and for a segment log where
@@ -58,6 +75,11 @@ public struct GroupSyncPoint: Sendable, Equatable {
 }
 
 extension GroupLog {
+    /// A log that writes everything durably at once has nothing deferred.
+    public var hasDeferredWrites: Bool { false }
+    public func syncDeferredWrites() throws {}
+    public func installDeferredWrites() throws {}
+    public func markDeferredWritesDurable() {}
     public func markSyncedByFileSystemSync() throws { try sync() }
     /// A log without its own sync points: its last index.
     public func syncPoint() throws -> GroupSyncPoint { GroupSyncPoint(lastIndex: try lastIndex()) }

@@ -58,7 +58,11 @@ extension ReplicationHost {
             guard group.commitWaiters.count < settings.commitWaitersMax else { return wake(.failure(.overloaded)) }
             group.commitWaiters.add(.init(afterIndex: index, deadlineNanoseconds: deadline, wake: wake))
         case let .addGroup(groupID, log, stateMachine, bootstrap, campaign, completion):
-            completion(Result { try addGroup(groupID, log: log, stateMachine: stateMachine, bootstrap: bootstrap, campaign: campaign) })
+            do {
+                try hostGroup(groupID, log: log, stateMachine: stateMachine, bootstrap: bootstrap, campaign: campaign, completion: completion)
+            } catch {
+                completion(.failure(error))
+            }
         case let .removeGroup(groupID):
             groups[groupID]?.proposals.failAll(.unknownGroup(groupID))
             groups[groupID]?.commitWaiters.failAll(.unknownGroup(groupID))
@@ -113,8 +117,14 @@ extension ReplicationHost {
         }
     }
 
-    private func addGroup(_ id: GroupID, log: any GroupLog, stateMachine: any GroupStateMachine, bootstrap: Configuration?, campaign: Bool) throws {
-        guard groups[id] == nil else { return }
+    /// Calls `completion` once the group's files are durable: at once, or with the pass's
+    /// batched sync when the log deferred them (`DeferredDurability`). Until then nothing of the
+    /// group leaves the node, and its status is not published.
+    private func hostGroup(
+        _ id: GroupID, log: any GroupLog, stateMachine: any GroupStateMachine, bootstrap: Configuration?, campaign: Bool,
+        completion: @escaping @Sendable (Result<Void, Error>) -> Void
+    ) throws {
+        guard groups[id] == nil else { return completion(.success(())) }
         var campaign = campaign
         if let bootstrap, try log.lastIndex() == .zero, try log.initialState().1.members.isEmpty {
             try log.bootstrap(bootstrap)
@@ -133,7 +143,12 @@ extension ReplicationHost {
         if voters == [nodeID] || (campaign && voters.contains(nodeID)) { try? node.campaign() }
         // Messages its peers sent before this node created the group (EarlyMessages).
         for early in earlyMessages.take(id) { try? node.step(early.message) }
-        publishStatus(of: replica)
+        if log.hasDeferredWrites {
+            deferredDurability.add(replica, completion: completion)
+        } else {
+            publishStatus(of: replica)
+            completion(.success(()))
+        }
     }
 
     /// Wakes leader waiters whose group now has a leader, and those whose time ran out.

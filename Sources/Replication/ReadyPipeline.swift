@@ -21,6 +21,9 @@ extension ReplicationHost {
             if let background, Self.rewritesLog(ready, of: group) { background.waitForAll() }
             do { try persist(ready, in: group) } catch { failed.insert(group.id); fail(group, error) }
         }
+        // New groups' files, and terms and votes saved above, become durable together here,
+        // before anything of this pass is sent (DeferredDurability).
+        makeDeferredWritesDurable(failed: &failed)
         // A leader's appends and heartbeats go out before its own fdatasync, so the followers'
         // syncs overlap it (Raft thesis §10.2.1, as etcd does). This is safe because the leader
         // counts itself in the commit quorum only once its sync finished (`advance` after the
@@ -38,7 +41,8 @@ extension ReplicationHost {
         if let background {
             // Asynchronous storage writes (ReplicationHost+AsyncWrites): the sync runs on its
             // own thread; what depends on it waits for its completion, not this pass. Term and
-            // vote are already durable (`GroupLog.save`), and so is an installed snapshot.
+            // vote are already durable (`GroupLog.save`, or deferred and made durable above),
+            // and so is an installed snapshot.
             let written = readies.filter { !$0.1.entries.isEmpty && !failed.contains($0.0.id) }
             handOffSync(written: written, late: late, to: background, failed: &failed)
         } else {
@@ -119,7 +123,10 @@ extension ReplicationHost {
     private func persist(_ ready: Ready, in group: GroupReplica) throws {
         if let snapshot = ready.snapshot, snapshot.metadata.index > .zero { try group.log.install(snapshot) }
         if !ready.entries.isEmpty { try group.log.append(ready.entries) }
-        if let hardState = ready.hardState { try group.log.save(hardState) }
+        if let hardState = ready.hardState {
+            try group.log.save(hardState)
+            if group.log.hasDeferredWrites { deferredDurability.add(group) }
+        }
     }
 
     private func apply(_ ready: Ready, in group: GroupReplica) {

@@ -73,6 +73,8 @@ public final class ReplicationHost: @unchecked Sendable {
     /// Ticks since start, and messages that arrived before their group was added here.
     var tickCount: UInt64 = 0
     lazy var earlyMessages = EarlyMessages(maxAgeTicks: UInt64(settings.electionTicks))
+    /// Groups whose writes wait for the pass's batched sync (DeferredDurability).
+    var deferredDurability = DeferredDurability()
     var random: SeededRandom
     var stopping = false
     var stopped = false

@@ -22,6 +22,17 @@ public final class SegmentGroupLog: GroupLog {
     private var hardState = HardState()
     /// Term and vote as last made durable.
     private var durableTermVote: (Term, NodeID?) = (.zero, nil)
+    /// Term and vote as last written (ahead of `durableTermVote` while a deferred write waits).
+    private var writtenTermVote: (Term, NodeID?) = (.zero, nil)
+    /// Deferred durability (`defersSyncs`): the creation of this log, its bootstrap snapshot
+    /// and its term and vote changes are written without their syncs; the host makes them
+    /// durable together with other groups' before any message of this group leaves
+    /// (`GroupLog.hasDeferredWrites`). Off: each is durable when its call returns.
+    let defersSyncs: Bool
+    /// Directories this log created and whose entries are not durable yet (deferred only).
+    private var unsyncedDirectories: [String] = []
+    /// Files whose new contents wait in `<path>.tmp`, not synced and not renamed yet.
+    private var unsyncedReplacements: [String] = []
     private var latestSnapshot = Snapshot()
     private let buffer = RecordBatchBuffer()
     private var tail = EntryTail(bytesMax: SegmentGroupLog.tailBytesMax)
@@ -34,25 +45,33 @@ public final class SegmentGroupLog: GroupLog {
 
     /// `cachedTailBytes`: `SegmentLog.Configuration.cachedTailBytes` (how much durable data stays
     /// in the page cache behind the log end; nil keeps all of it).
+    /// `defersSyncs`: see the property; only for a host that honours `hasDeferredWrites`.
     public init(
         directory: String, fileSystem: any FileSystem, limits: Limits, clock: any Clock,
-        cachedTailBytes: UInt64? = SegmentLog.defaultCachedTailBytes
+        cachedTailBytes: UInt64? = SegmentLog.defaultCachedTailBytes, defersSyncs: Bool = false
     ) throws {
         self.directory = directory
         self.fileSystem = fileSystem
         self.limits = limits
         self.clock = clock
-        try Self.makeDirectories(directory, fileSystem: fileSystem)
+        self.defersSyncs = defersSyncs
+        let created = try Self.makeDirectories(directory, fileSystem: fileSystem)
+        // Each new directory's entry lives in its parent (the log's own entries are
+        // `SegmentLog`'s). Without deferral they are left to the segment directory's fsync, as
+        // before, which on ext4 commits the journal that holds them.
+        if defersSyncs { unsyncedDirectories = Self.parentsToSync(ofCreated: created) }
         if let bytes = try AtomicFile.read(Self.snapshotPath(directory), fileSystem: fileSystem) {
             latestSnapshot = try SnapshotFile.decode(bytes, limits: limits)
         }
         if let bytes = try AtomicFile.read(Self.statePath(directory), fileSystem: fileSystem) {
             hardState = try HardStateFile.decode(bytes)
             durableTermVote = (hardState.term, hardState.vote)
+            writtenTermVote = durableTermVote
         }
         let start = Offset(latestSnapshot.metadata.index.rawValue)
         log = try SegmentLog.open(directory: directory, fileSystem: fileSystem,
-                                  configuration: .init(limits: limits, clock: clock, initialOffset: start, cachedTailBytes: cachedTailBytes))
+                                  configuration: .init(limits: limits, clock: clock, initialOffset: start, cachedTailBytes: cachedTailBytes,
+                                                       defersCreationSync: defersSyncs))
         if log.logEndOffset < start || log.logStartOffset > start {
             // The log and the snapshot disagree (a crash between installing a snapshot and
             // resetting the segments): the snapshot wins, the segments restart after it.
@@ -65,12 +84,29 @@ public final class SegmentGroupLog: GroupLog {
     static func statePath(_ directory: String) -> String { "\(directory)/raft-state" }
     static func snapshotPath(_ directory: String) -> String { "\(directory)/raft-snapshot" }
 
-    public static func makeDirectories(_ path: String, fileSystem: any FileSystem) throws {
+    /// Creates `path` and any missing parents; returns the directories it created, outermost first.
+    @discardableResult
+    public static func makeDirectories(_ path: String, fileSystem: any FileSystem) throws -> [String] {
         var prefix = path.hasPrefix("/") ? "" : "."
+        var created: [String] = []
         for component in path.split(separator: "/") {
             prefix += "/\(component)"
-            if !fileSystem.exists(prefix) { try fileSystem.makeDirectory(prefix) }
+            if !fileSystem.exists(prefix) {
+                try fileSystem.makeDirectory(prefix)
+                created.append(prefix)
+            }
         }
+        return created
+    }
+
+    /// The directories whose fsync makes `created` durable: the parent of each.
+    static func parentsToSync(ofCreated created: [String]) -> [String] {
+        var parents: [String] = []
+        for directory in created {
+            let parent = AtomicFile.parentDirectory(of: directory)
+            if !parents.contains(parent) { parents.append(parent) }
+        }
+        return parents
     }
 
     // MARK: RaftStorage
@@ -152,13 +188,21 @@ public final class SegmentGroupLog: GroupLog {
 
     public func save(_ hardState: HardState) throws {
         self.hardState = hardState
-        guard hardState.term != durableTermVote.0 || hardState.vote != durableTermVote.1 else { return }
+        guard hardState.term != writtenTermVote.0 || hardState.vote != writtenTermVote.1 else { return }
+        writtenTermVote = (hardState.term, hardState.vote)
+        if defersSyncs {
+            // The host makes it durable before any message of this pass leaves.
+            try writeDeferred(HardStateFile.encode(hardState), to: Self.statePath(directory))
+            return
+        }
         // A vote or term must never be lost: replace the file now, durably.
         try AtomicFile.write(HardStateFile.encode(hardState), to: Self.statePath(directory), fileSystem: fileSystem)
-        durableTermVote = (hardState.term, hardState.vote)
+        durableTermVote = writtenTermVote
     }
 
     public func install(_ snapshot: Snapshot) throws {
+        // Written durably now: a deferred bootstrap snapshot it replaces is not moved in later.
+        unsyncedReplacements.removeAll { $0 == Self.snapshotPath(directory) }
         try AtomicFile.write(SnapshotFile.encode(snapshot), to: Self.snapshotPath(directory), fileSystem: fileSystem)
         latestSnapshot = snapshot
         tail.removeAll()
@@ -181,11 +225,58 @@ public final class SegmentGroupLog: GroupLog {
     public func bootstrap(_ configuration: Configuration) throws {
         let last = try lastIndex()
         precondition(last == .zero, "bootstrap of a log that holds entries")
-        try install(Snapshot(metadata: SnapshotMetadata(index: .zero, term: .zero, configuration: configuration), data: []))
+        let snapshot = Snapshot(metadata: SnapshotMetadata(index: .zero, term: .zero, configuration: configuration), data: [])
+        guard defersSyncs else { return try install(snapshot) }
+        // An empty log at offset 0 needs no reset; only the snapshot file is new.
+        precondition(log.logStartOffset == .zero && log.logEndOffset == .zero, "bootstrap of a log that is not empty")
+        try writeDeferred(SnapshotFile.encode(snapshot), to: Self.snapshotPath(directory))
+        latestSnapshot = snapshot
+        tail.removeAll()
+    }
+
+    // MARK: Deferred durability
+
+    public var hasDeferredWrites: Bool {
+        log.creationIsUnsynced || !unsyncedDirectories.isEmpty || !unsyncedReplacements.isEmpty
+    }
+
+    /// Writes `<path>.tmp` now; it is synced and renamed over `path` with the deferred writes.
+    private func writeDeferred(_ payload: [UInt8], to path: String) throws {
+        try AtomicFile.writeTemporary(payload, for: path, fileSystem: fileSystem, sync: false)
+        if !unsyncedReplacements.contains(path) { unsyncedReplacements.append(path) }
+    }
+
+    public func syncDeferredWrites() throws {
+        for path in unsyncedReplacements {
+            try AtomicFile.syncTemporary(for: path, fileSystem: fileSystem)
+            try AtomicFile.moveTemporaryIntoPlace(for: path, fileSystem: fileSystem)
+        }
+        // The renames and the new segment's files are entries of the log's directory.
+        if !unsyncedReplacements.isEmpty || log.creationIsUnsynced { try fileSystem.syncDirectory(directory) }
+        for parent in unsyncedDirectories where parent != directory { try fileSystem.syncDirectory(parent) }
+        deferredWritesDurable()
+    }
+
+    public func installDeferredWrites() throws {
+        for path in unsyncedReplacements { try AtomicFile.moveTemporaryIntoPlace(for: path, fileSystem: fileSystem) }
+        unsyncedReplacements.removeAll()
+    }
+
+    public func markDeferredWritesDurable() {
+        precondition(unsyncedReplacements.isEmpty, "deferred files marked durable before they were moved into place")
+        deferredWritesDurable()
+    }
+
+    private func deferredWritesDurable() {
+        log.markCreationDurable()
+        unsyncedDirectories.removeAll()
+        unsyncedReplacements.removeAll()
+        durableTermVote = writtenTermVote
     }
 
     public func compact(before index: LogIndex, snapshot: Snapshot) throws {
         precondition(snapshot.metadata.index.next >= index, "compaction beyond the snapshot")
+        unsyncedReplacements.removeAll { $0 == Self.snapshotPath(directory) }
         try AtomicFile.write(SnapshotFile.encode(snapshot), to: Self.snapshotPath(directory), fileSystem: fileSystem)
         latestSnapshot = snapshot
         _ = try log.deletePrefix(before: GroupLogMapping.offset(of: index))

@@ -15,6 +15,19 @@ public enum AtomicFile {
 
     /// Durably replaces the file at `path` with `payload`.
     public static func write(_ payload: [UInt8], to path: String, fileSystem: any FileSystem) throws(SegmentLogError) {
+        try writeTemporary(payload, for: path, fileSystem: fileSystem, sync: true)
+        try moveTemporaryIntoPlace(for: path, fileSystem: fileSystem)
+        let directory = parentDirectory(of: path)
+        do { try fileSystem.syncDirectory(directory) } catch { throw .io(error, path: directory) }
+    }
+
+    /// The first half of a deferred replacement, for a caller that makes many small files
+    /// durable with one whole-file-system sync: writes `<path>.tmp`, fdatasync'd only with
+    /// `sync`. The temporary file must be durable (that sync, `syncTemporary`, or a syncfs
+    /// started after this call) before `moveTemporaryIntoPlace`, and the rename durable
+    /// (a directory fsync or a later syncfs) before anything relies on the new contents. A
+    /// crash in between leaves the old file, or the new one whole; recovery deletes a `.tmp`.
+    public static func writeTemporary(_ payload: [UInt8], for path: String, fileSystem: any FileSystem, sync: Bool) throws(SegmentLogError) {
         precondition(payload.count <= payloadBytesMax, "AtomicFile payload too large")
         let temporary = path + SegmentFileNames.temporarySuffix
         if fileSystem.exists(temporary) {
@@ -30,15 +43,29 @@ public enum AtomicFile {
         do { file = try fileSystem.createFile(temporary) } catch { throw .io(error, path: temporary) }
         do {
             try file.write(toAbsoluteOffset: 0, bytes)
-            try file.dataSync()
+            if sync { try file.dataSync() }
         } catch {
             try? file.close()
             throw .io(error, path: temporary)
         }
         try? file.close()
-        do { try fileSystem.rename(temporary, to: path) } catch { throw .io(error, path: path) }
-        let directory = parentDirectory(of: path)
-        do { try fileSystem.syncDirectory(directory) } catch { throw .io(error, path: directory) }
+    }
+
+    /// fdatasync of the temporary file `writeTemporary` left unsynced.
+    public static func syncTemporary(for path: String, fileSystem: any FileSystem) throws(SegmentLogError) {
+        let temporary = path + SegmentFileNames.temporarySuffix
+        do {
+            let file = try fileSystem.openFile(temporary)
+            defer { try? file.close() }
+            try file.dataSync()
+        } catch {
+            throw .io(error, path: temporary)
+        }
+    }
+
+    /// Renames the (durable) temporary file over `path`; the caller makes the rename durable.
+    public static func moveTemporaryIntoPlace(for path: String, fileSystem: any FileSystem) throws(SegmentLogError) {
+        do { try fileSystem.rename(path + SegmentFileNames.temporarySuffix, to: path) } catch { throw .io(error, path: path) }
     }
 
     /// The payload at `path`, or nil if there is no such file. A torn or altered file throws.
@@ -77,7 +104,8 @@ public enum AtomicFile {
         withUnsafeBytes(of: value.littleEndian) { bytes.append(contentsOf: $0) }
     }
 
-    static func parentDirectory(of path: String) -> String {
+    /// The directory holding `path` ("." for a bare name).
+    public static func parentDirectory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
     }

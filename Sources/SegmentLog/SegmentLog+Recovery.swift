@@ -42,11 +42,28 @@ extension SegmentLog {
         }
         if segments.isEmpty {
             segments.append(try createSegment(base: configuration.initialOffset))
-            changed = true
+            // A new, empty log and nothing else repaired: its owner may make it durable later.
+            if !changed && configuration.defersCreationSync {
+                creationIsUnsynced = true
+            } else {
+                changed = true
+            }
         }
         if changed { try syncDirectory() }
         durableEndOffset = logEndOffset
     }
+
+    /// Makes a new log's directory entries durable with a directory fsync of its own (after
+    /// `open` deferred it).
+    public func syncCreation() throws(SegmentLogError) {
+        guard creationIsUnsynced else { return }
+        try syncDirectory()
+        creationIsUnsynced = false
+    }
+
+    /// After a sync that covered the new log's directory (a whole-file-system sync started
+    /// after `open`, or the owner's fsync of the directory): the new log is durable.
+    public func markCreationDurable() { creationIsUnsynced = false }
 
     func ensureDirectory() throws(SegmentLogError) {
         guard !fileSystem.exists(directory) else { return }

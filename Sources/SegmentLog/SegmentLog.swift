@@ -33,16 +33,23 @@ public final class SegmentLog {
         /// never used before costs about ten times the write itself (docs/performance.md §19).
         /// A consumer reading further back than this reads from the disk.
         public var cachedTailBytes: UInt64?
+        /// A log opened on an empty directory creates its first segment without syncing the
+        /// directory: the owner makes the new log durable later, together with other new logs
+        /// (one whole-file-system sync for a thousand new partitions instead of a directory
+        /// fsync each), and relies on it only after that (`creationIsUnsynced`). Off: the
+        /// creation is durable when `open` returns.
+        public var defersCreationSync: Bool
 
         public init(
             limits: Limits = .standard, clock: any Clock, initialOffset: Offset = .zero, prefillBytesMax: UInt64 = 4 << 20,
-            cachedTailBytes: UInt64? = SegmentLog.defaultCachedTailBytes
+            cachedTailBytes: UInt64? = SegmentLog.defaultCachedTailBytes, defersCreationSync: Bool = false
         ) {
             self.limits = limits
             self.clock = clock
             self.initialOffset = initialOffset
             self.prefillBytesMax = prefillBytesMax
             self.cachedTailBytes = cachedTailBytes
+            self.defersCreationSync = defersCreationSync
         }
     }
 
@@ -65,6 +72,10 @@ public final class SegmentLog {
     public internal(set) var durableEndOffset: Offset = .zero
     /// Counts truncations and resets: a `SyncPoint` taken before one no longer describes the log.
     var rewrites: UInt64 = 0
+    /// The log was created by `open` with `defersCreationSync` and its directory entries are
+    /// not durable yet: a crash may take the new segment's files (recovery then makes them
+    /// again). Cleared by `syncCreation` or `markCreationDurable`.
+    public internal(set) var creationIsUnsynced = false
     /// The term of the last record, or nil when the log is empty.
     public var lastTerm: Term? { segments.last(where: { !$0.isEmpty })?.lastBatch?.term }
     /// Bytes of every segment file.
@@ -117,6 +128,8 @@ public final class SegmentLog {
     @discardableResult
     public func flush() throws(SegmentLogError) -> Offset {
         try checkUsable()
+        // A new log's files are worth nothing after a crash until their names are durable too.
+        do { try syncCreation() } catch { throw fail(error) }
         do { try segments[segments.count - 1].syncData() } catch { throw fail(error) }
         durableEndOffset = logEndOffset
         releaseCachedPages(segments[segments.count - 1])
@@ -130,6 +143,7 @@ public final class SegmentLog {
     public func markFlushedByFileSystemSync() throws(SegmentLogError) -> Offset {
         try checkUsable()
         do { try segments[segments.count - 1].markSynced() } catch { throw fail(error) }
+        markCreationDurable()
         durableEndOffset = logEndOffset
         releaseCachedPages(segments[segments.count - 1])
         return durableEndOffset
@@ -153,7 +167,10 @@ public final class SegmentLog {
     /// A descriptor of the active segment's own, to fdatasync it from another thread after a
     /// sync point (nil when the file system cannot give one). A roll after this call syncs the
     /// sealed segment itself, so this handle still covers everything up to the point.
+    /// A new log whose creation is not durable gets none: an fdatasync of the file would not
+    /// make its name durable, a whole-file-system sync does.
     public func activeSyncHandle() throws(SegmentLogError) -> (any FileSyncHandle)? {
+        guard !creationIsUnsynced else { return nil }
         let active = segments[segments.count - 1]
         do { return try active.file.syncHandle() } catch { throw .io(error, path: active.logPath) }
     }

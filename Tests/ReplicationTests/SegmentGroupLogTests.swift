@@ -98,4 +98,36 @@ import Testing
         #expect(try reopened.snapshot() == snapshot)
         #expect(try reopened.entries(from: LogIndex(11), to: LogIndex(13), maxBytes: 1 << 20) == Self.entries(11...12, term: 4))
     }
+
+    /// A log that defers its syncs (`defersSyncs`, the host batches them): creation, bootstrap
+    /// and a vote are written but not durable until `syncDeferredWrites`, the path of a group
+    /// made durable on its own (one group in a pass, or no syncfs). After it, a power cut keeps
+    /// them all, with any seed; before it, a power cut leaves each file old or whole, never torn.
+    /// Fails when the directory fsyncs are left out of `syncDeferredWrites`.
+    @Test(arguments: Array(1...40) as [UInt64])
+    func deferredWritesAreDurableAfterTheirOwnSync(seed: UInt64) throws {
+        let voters: Set<NodeID> = [NodeID(1), NodeID(2), NodeID(3)]
+        for syncs in [false, true] {
+            let fileSystem = SimulatedFileSystem(seed: seed &* 2 &+ (syncs ? 1 : 0))
+            let log = try SegmentGroupLog(directory: "/data/topic/0", fileSystem: fileSystem, limits: .standard, clock: ManualClock(), defersSyncs: true)
+            #expect(log.hasDeferredWrites, "a new log's directory entries wait")
+            try log.bootstrap(Configuration(voters: voters))
+            try log.save(HardState(term: Term(3), vote: NodeID(2), commit: .zero))
+            #expect(log.hasDeferredWrites)
+            if syncs {
+                try log.syncDeferredWrites()
+                #expect(!log.hasDeferredWrites)
+            }
+            fileSystem.crash()
+            let reopened = try SegmentGroupLog(directory: "/data/topic/0", fileSystem: fileSystem, limits: .standard, clock: ManualClock())
+            let (hard, configuration) = try reopened.initialState()
+            if syncs {
+                #expect(configuration.voters == voters, "seed \(seed): the bootstrap is durable")
+                #expect(hard.term == Term(3) && hard.vote == NodeID(2), "seed \(seed): the vote is durable")
+            } else {
+                #expect(configuration.voters.isEmpty || configuration.voters == voters)
+                #expect(hard.term == .zero || (hard.term == Term(3) && hard.vote == NodeID(2)))
+            }
+        }
+    }
 }

@@ -46,7 +46,10 @@ final class SegmentGroupLogFactory: GroupLogFactory, @unchecked Sendable {
 
     func openLog(for group: GroupID, owner: GroupOwner?) throws -> any GroupLog {
         let path = directory(for: group, owner: owner)
-        let log = try SegmentGroupLog(directory: path, fileSystem: fileSystem, limits: limits, clock: clock, cachedTailBytes: cachedTailBytes)
+        // The replication host makes a new log, its bootstrap and its terms and votes durable
+        // together with the other groups of the same loop pass (docs/performance.md §22).
+        let log = try SegmentGroupLog(directory: path, fileSystem: fileSystem, limits: limits, clock: clock, cachedTailBytes: cachedTailBytes,
+                                      defersSyncs: true)
         if let fileSystemSync, !fileSystemSync.covers(path) { throw OutsideSyncedFileSystem(directory: path) }
         return log
     }

@@ -67,4 +67,28 @@ import Testing
         let afterStop = worker.submit({})
         #expect(!afterStop, "a stopped worker refuses")
     }
+
+    /// A queue that never runs empty keeps bounded storage, and lets go of each job it hands
+    /// out (a job may hold a 1.4 MB page).
+    @Test func aQueueThatNeverEmptiesStaysBoundedAndReleasesItsJobs() {
+        final class Page: Sendable {}
+        var queue = JobQueue(compactAfter: 4)
+        weak var released: Page?
+        do {
+            let page = Page()
+            released = page
+            queue.push({ _ = page })
+        }
+        queue.push({})
+        do { queue.pop()?() }
+        #expect(released == nil, "the queue still holds a job it handed out")
+        for _ in 0..<1_000 {
+            queue.push({})
+            do { queue.pop()?() }
+            #expect(queue.count == 1)
+        }
+        #expect(queue.storage.count <= 4 + 1, "taken slots are cut off: \(queue.storage.count) stored")
+        _ = queue.pop()
+        #expect(queue.count == 0 && queue.storage.isEmpty)
+    }
 }

@@ -47,10 +47,10 @@ import Testing
         }
     }
 
-    @Test func fetchAnswersAreEncodedOffTheLoopByDefault() throws {
+    @Test func fetchAnswersAreEncodedOnTheLoopUnlessOffloadIsAsked() throws {
         let base = Self.arguments("/nonexistent")
-        #expect(try NodeConfig.parse(arguments: base).fetchEncoding == .offload)
-        #expect(try NodeConfig.parse(arguments: base + ["--fetch-encoding", "inline"]).fetchEncoding == .inline)
+        #expect(try NodeConfig.parse(arguments: base).fetchEncoding == .inline)
+        #expect(try NodeConfig.parse(arguments: base + ["--fetch-encoding", "offload"]).fetchEncoding == .offload)
         #expect(throws: NodeConfig.Invalid(message: "--fetch-encoding takes offload or inline, not 'later'")) {
             try NodeConfig.parse(arguments: base + ["--fetch-encoding", "later"])
         }

@@ -49,9 +49,10 @@ public struct NodeConfig: Equatable, Sendable {
         case async, sync
     }
 
-    /// `offload` (the default): fetch answers of 64 KiB or more are encoded on a thread of
-    /// their own, not on the replication loop that read them; `inline`: all on the loop.
-    public var fetchEncoding: FetchEncoding = .offload
+    /// `inline` (the default): every fetch answer is encoded on the replication loop that read
+    /// it; `offload`: answers of 64 KiB or more on a thread of their own (slower on 2 vCPUs,
+    /// docs/performance.md §21).
+    public var fetchEncoding: FetchEncoding = .inline
 
     public enum FetchEncoding: String, Sendable {
         case offload, inline

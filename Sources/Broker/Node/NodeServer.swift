@@ -35,9 +35,9 @@ public enum NodeServer {
         --http-thread shared (default) runs the HTTP server on the replication loop's thread
         too (with --transport-thread shared, on a node with peers); own gives it a thread of
         its own.
-        --fetch-encoding offload (default) encodes fetch answers of 64 KiB or more on a thread
-        of their own, so a large read does not hold the replication loop; inline encodes them
-        all on the loop.
+        --fetch-encoding inline (default) encodes fetch answers on the replication loop;
+        offload encodes those of 64 KiB or more on a thread of their own (on 2 vCPUs it made
+        produces slower while consumers read, docs/performance.md §21).
         --page-cache-tail-mb N keeps N MiB of each partition's newest durable data in the page
         cache and frees older pages as the log grows (steadier writes where fresh memory is
         slow, as in some VMs; older reads come from the disk); all (default) leaves every page

@@ -2,18 +2,8 @@ import HTTPServer
 import MOMCore
 
 extension JSONWriter {
-    /// Writes bytes as `"name": "text"` when they are valid UTF-8, else `"name_base64": "…"`.
-    mutating func bytesField(_ name: String, _ bytes: [UInt8]) {
-        if UTF8Validation.isValid(bytes) {
-            key(name)
-            utf8String(bytes)
-        } else {
-            key("\(name)_base64")
-            base64String(bytes)
-        }
-    }
-
-    /// `bytesField` with names known at compile time (`text` as UTF-8, else `base64`).
+    /// Writes bytes as `"text": "…"` when they are valid UTF-8, else `"base64": "…"` (names
+    /// known at compile time, written as plain keys).
     mutating func bytesField(_ bytes: [UInt8], text: StaticString, base64: StaticString) {
         if UTF8Validation.isValid(bytes) {
             plainKey(text)

@@ -22,6 +22,11 @@ public enum MessageKind: UInt8, Sendable, CaseIterable {
     case readIndexResponse = 11
     /// A follower forwards a leadership-transfer request to its leader; `from` is the transferee.
     case transferLeader = 12
+    /// A leader with nothing in flight stops heartbeating (RaftCore+Quiescence): "you hold my
+    /// whole log, (`logTerm`, `index`), and `commit`; stop your election clock until you hear
+    /// from me again". A follower that holds exactly that goes quiet without answering; any other
+    /// answers with a heartbeat response, which wakes the leader.
+    case quiesce = 13
 
     /// Whether a message of this kind tells its receiver that the sender has something on disk:
     /// an append response (its index counts toward commit) or a granted or refused vote (the

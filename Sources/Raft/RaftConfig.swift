@@ -47,6 +47,11 @@ public struct RaftConfig: Sendable {
     /// `initialState()` returns must be the one in force at this index, since config changes
     /// up to it are not replayed.
     public var applied: LogIndex = .zero
+    /// A leader whose whole log is committed, applied and held by every member, with nothing
+    /// in flight, stops heartbeating and tells its followers to stop their election clocks
+    /// (RaftCore+Quiescence). The host must then run node-level liveness: report a peer whose
+    /// node went silent with `RawNode.reportPeerDown(_:)`, or quiesced followers never elect.
+    public var quiesce: Bool = false
     /// TEST-ONLY; see `PlantedBugs`.
     public var plantedBugs: PlantedBugs = []
 

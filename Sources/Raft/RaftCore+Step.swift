@@ -3,6 +3,9 @@ import MOMCore
 /// Message dispatch and elections (etcd's Step, campaign, poll).
 extension RaftCore {
     func step(_ message: Message) {
+        // Any message wakes a quiesced node, before anything else (a pre-vote it then ignores
+        // included): whoever sent it is not quiet (RaftCore+Quiescence).
+        if message.kind != .quiesce { quiesced = false }
         if message.term == .zero {
             // Forwarded requests (readIndex, transferLeader) carry no term.
         } else if message.term > term {
@@ -40,7 +43,7 @@ extension RaftCore {
             // Granted pre-votes carry the future term we asked for; the term rises only when a
             // quorum grants them.
             break
-        case .append, .heartbeat, .snapshot:
+        case .append, .heartbeat, .snapshot, .quiesce:
             becomeFollower(term: message.term, leader: message.from)
         default:
             // Raft thesis, Figure 3.1: the election timer restarts only when we hear from the
@@ -57,7 +60,7 @@ extension RaftCore {
 
     /// A message from an earlier term: mostly ignored, but answered where the answer helps.
     private func stepLowerTerm(_ message: Message) {
-        if (config.checkQuorum || config.preVote) && (message.kind == .heartbeat || message.kind == .append) {
+        if (config.checkQuorum || config.preVote) && (message.kind == .heartbeat || message.kind == .append || message.kind == .quiesce) {
             // A stale leader (e.g. one that was partitioned) learns our term from this reply and
             // steps down. Without it, pre-vote/check-quorum could leave it leading forever while
             // we ignore its messages.
@@ -157,6 +160,9 @@ extension RaftCore {
         case .heartbeat:
             becomeFollower(term: message.term, leader: message.from)
             handleHeartbeat(message)
+        case .quiesce:
+            becomeFollower(term: message.term, leader: message.from)
+            handleQuiesce(message)
         case .snapshot:
             becomeFollower(term: message.term, leader: message.from)
             handleSnapshot(message)
@@ -194,6 +200,10 @@ extension RaftCore {
             electionElapsed = 0
             leader = message.from
             handleHeartbeat(message)
+        case .quiesce:
+            electionElapsed = 0
+            leader = message.from
+            handleQuiesce(message)
         case .snapshot:
             electionElapsed = 0
             leader = message.from

@@ -41,6 +41,8 @@ final class RaftCore {
     var uncommittedBytes = 0
     /// ReadIndex requests that arrived before this leader committed an entry of its term.
     var readsAwaitingCommit: [Message] = []
+    /// Quiesced (RaftCore+Quiescence): ticks do nothing until an input wakes the node.
+    var quiesced = false
 
     init(config: RaftConfig, storage: any RaftStorage, random: any RandomSource) throws {
         config.validate()
@@ -91,6 +93,7 @@ final class RaftCore {
             break
         }
         precondition(tracker.memberIDs.count == tracker.progress.count, "progress out of step with the configuration")
+        precondition(!quiesced || role == .leader || role == .follower, "only leaders and followers quiesce")
     }
 
     // MARK: Role changes
@@ -122,6 +125,7 @@ final class RaftCore {
         uncommittedBytes = 0
         readOnly = ReadOnly(pendingMax: config.pendingReadsMax)
         readsAwaitingCommit = []
+        quiesced = false
     }
 
     func becomeFollower(term newTerm: Term, leader newLeader: NodeID?) {
@@ -134,6 +138,7 @@ final class RaftCore {
     func becomePreCandidate() {
         precondition(role != .leader, "a leader cannot become a pre-candidate")
         tracker.resetVotes()
+        quiesced = false
         leader = nil
         role = .preCandidate
     }
@@ -162,6 +167,8 @@ final class RaftCore {
     // MARK: Ticks
 
     func tick() {
+        // A quiesced group's clocks stand still: no heartbeats, no election timeout.
+        if quiesced { return }
         if role == .leader {
             tickHeartbeat()
         } else {
@@ -200,7 +207,8 @@ final class RaftCore {
         guard role == .leader else { return }
         if heartbeatElapsed >= config.heartbeatTicks {
             heartbeatElapsed = 0
-            broadcastHeartbeat(context: readOnly.lastContext)
+            // With nothing in flight, the heartbeat becomes a quiesce (RaftCore+Quiescence).
+            if !(config.quiesce && quiesce()) { broadcastHeartbeat(context: readOnly.lastContext) }
         }
     }
 

@@ -54,6 +54,21 @@ public final class RawNode {
         core.checkInvariants()
     }
 
+    /// Whether the node is quiesced (RaftConfig.quiesce): its ticks do nothing until an input
+    /// wakes it, so a host need not tick it at all.
+    public var isQuiesced: Bool { core.quiesced }
+
+    /// The host heard nothing from `peer`'s node for at least an election timeout (node-level
+    /// liveness, which replaces the heartbeats of quiesced groups). Wakes this node if it is
+    /// quiesced with `peer`; see RaftCore+Quiescence.
+    public func reportPeerDown(_ peer: NodeID) {
+        core.reportPeerDown(peer)
+        core.checkInvariants()
+    }
+
+    /// The group's members, ascending (voters and learners).
+    public var memberIDs: [NodeID] { core.tracker.memberIDs }
+
     /// Feeds in a message from a peer. Throws for messages not meant for this node, replies
     /// from non-members, and messages no correct peer sends.
     public func step(_ message: Message) throws {
@@ -69,6 +84,7 @@ public final class RawNode {
     /// a later Ready's `committedEntries`.
     public func propose(_ data: [UInt8]) throws {
         guard core.role == .leader else { throw RaftError.notLeader(leader: core.leader) }
+        core.quiesced = false
         try core.propose([Entry(term: core.term, index: .zero, kind: .normal, data: data)])
     }
 
@@ -78,6 +94,7 @@ public final class RawNode {
     public func propose(contentsOf payloads: [[UInt8]]) throws {
         guard core.role == .leader else { throw RaftError.notLeader(leader: core.leader) }
         guard !payloads.isEmpty else { return }
+        core.quiesced = false
         try core.propose(payloads.map { Entry(term: core.term, index: .zero, kind: .normal, data: $0) })
     }
 
@@ -85,12 +102,14 @@ public final class RawNode {
     /// (i.e. on `advance` of the Ready that hands it out).
     public func proposeConfigChange(_ change: ConfigChange) throws {
         guard core.role == .leader else { throw RaftError.notLeader(leader: core.leader) }
+        core.quiesced = false
         try core.proposeConfigChange(change)
     }
 
     /// Starts an election now (with a pre-vote first when enabled), as if the timeout expired.
     public func campaign() throws {
         guard core.role != .leader else { return }
+        core.quiesced = false
         guard core.isPromotable else {
             throw RaftError.configChangeInvalid("node \(core.id.rawValue) is not a voter")
         }

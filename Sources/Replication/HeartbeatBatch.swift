@@ -3,14 +3,16 @@ import Raft
 
 /// Every group's heartbeats (and heartbeat responses) for one peer in one loop pass, packed in a
 /// single envelope on the node-level channel: one message per node pair per tick, whatever the
-/// number of groups (Redpanda's heartbeat_manager does the same).
+/// number of groups (Redpanda's heartbeat_manager does the same). An empty batch is the node's
+/// keep-alive (PeerLiveness): sent every heartbeat interval whatever the groups do, it is what
+/// tells a peer this node is up while its groups are quiesced.
 public enum HeartbeatBatch {
     /// The reserved group id of the node-level channel; no Raft group ever uses it.
     public static let channel = GroupID(UInt64.max)
 
     /// Whether a message travels in the batch rather than on its own.
     public static func carries(_ message: Message) -> Bool {
-        message.kind == .heartbeat || message.kind == .heartbeatResponse
+        message.kind == .heartbeat || message.kind == .heartbeatResponse || message.kind == .quiesce
     }
 
     public static func encode(_ items: [(GroupID, Message)]) -> [UInt8] {

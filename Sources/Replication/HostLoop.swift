@@ -24,8 +24,7 @@ extension ReplicationHost {
             completeFinishedSyncs()
             let now = clock.monotonicNanoseconds()
             if now >= nextTick {
-                for group in orderedGroups { group.node.tick() }
-                touchEveryGroup()
+                tickGroups()
                 tickCount += 1
                 earlyMessages.expire(tick: tickCount)
                 nextTick = max(nextTick + tickNanoseconds, now + tickNanoseconds / 2)
@@ -45,6 +44,7 @@ extension ReplicationHost {
         switch command {
         case let .message(from, groupID, message):
             precondition(message.from == from || from == nodeID, "transport and message disagree on the sender")
+            if settings.quiesce && from != nodeID { liveness.heard(from, tick: tickCount) }
             guard let group = groups[groupID] else {
                 earlyMessages.keep(message, from: from, group: groupID, tick: tickCount)
                 return
@@ -85,6 +85,8 @@ extension ReplicationHost {
             leaderWaiters.append((groupID, deadline, wake))
         case let .run(body):
             body(self)
+        case let .heard(peer):
+            liveness.heard(peer, tick: tickCount)
         }
     }
 
@@ -134,6 +136,7 @@ extension ReplicationHost {
         var config = RaftConfig(id: nodeID, limits: settings.limits)
         config.electionTicks = settings.electionTicks
         config.heartbeatTicks = settings.heartbeatTicks
+        config.quiesce = settings.quiesce
         let node = try RawNode(config: config, storage: log, random: SeededRandom(seed: random.next()))
         let replica = GroupReplica(id: id, node: node, log: log, stateMachine: stateMachine)
         insertGroup(replica)

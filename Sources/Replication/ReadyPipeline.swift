@@ -115,7 +115,7 @@ extension ReplicationHost {
     /// and vote responses) or carries a fresh term or vote (vote requests) must wait for it.
     static func mayPrecedeSync(_ message: Message) -> Bool {
         switch message.kind {
-        case .append, .heartbeat: return true
+        case .append, .heartbeat, .quiesce: return true
         default: return false
         }
     }
@@ -148,6 +148,7 @@ extension ReplicationHost {
     /// trust. The others carry on; an operator replaces the disk.
     func fail(_ group: GroupReplica, _ error: Error) {
         StandardError.writeLine("replication n\(nodeID.rawValue): group \(group.id.rawValue) stopped on this node after a storage error: \(error); it stays stopped until the node restarts")
+        wakeFollowers(ofStopped: group)
         group.proposals.failAll(.storageFailed("\(error)"))
         group.commitWaiters.failAll(.storageFailed("\(error)"))
         failMembershipChange(of: group, .stopped)

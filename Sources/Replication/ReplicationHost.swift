@@ -35,6 +35,10 @@ public final class ReplicationHost: @unchecked Sendable {
         /// thread, finishing pending ones at random passes from this seed (`SteppedSync`), as a
         /// single-threaded `SimulatedFileSystem` needs.
         public var steppedSyncSeed: UInt64?
+        /// Idle groups stop heartbeating (RaftCore+Quiescence) and the host runs node-level
+        /// liveness instead (PeerLiveness): a keep-alive to every peer node each heartbeat
+        /// interval, and quiesced groups woken when a peer node falls silent.
+        public var quiesce = false
         public init() {}
     }
 
@@ -48,6 +52,8 @@ public final class ReplicationHost: @unchecked Sendable {
         case campaign(GroupID)
         case waitForLeader(GroupID, deadline: UInt64, @Sendable (NodeID?) -> Void)
         case run(@Sendable (ReplicationHost) -> Void)
+        /// A peer node's keep-alive arrived (PeerLiveness).
+        case heard(NodeID)
     }
 
     public let nodeID: NodeID
@@ -80,6 +86,10 @@ public final class ReplicationHost: @unchecked Sendable {
     var stopped = false
     /// Where the loop waits when it shares its thread (`share(loopWith:)`); set before start.
     var waiter: (any LoopWaiter)?
+    /// Node-level liveness of the peer nodes, for quiesced groups (ReplicationHost+Quiescence).
+    lazy var liveness = PeerLiveness(silentTicksMax: UInt64(settings.electionTicks))
+    /// How many hosted groups were quiesced at the last tick, for metrics.
+    private var quiescedGroupsAtLastTick = 0
     /// Callers waiting for a group to have a leader (a new partition, a failover), bounded.
     var leaderWaiters: [(group: GroupID, deadline: UInt64, wake: @Sendable (NodeID?) -> Void)] = []
 
@@ -197,7 +207,10 @@ public final class ReplicationHost: @unchecked Sendable {
     public func receive(from peer: NodeID, group: GroupID, payload: [UInt8]) {
         do {
             if group == HeartbeatBatch.channel {
-                for (target, message) in try HeartbeatBatch.decode(payload, limits: settings.limits) {
+                let items = try HeartbeatBatch.decode(payload, limits: settings.limits)
+                // An empty batch is a keep-alive; any message counts as one too (`handle`).
+                if items.isEmpty { inbox.post(.heard(peer)) }
+                for (target, message) in items {
                     inbox.post(.message(from: peer, group: target, message))
                 }
             } else {
@@ -217,6 +230,11 @@ public final class ReplicationHost: @unchecked Sendable {
     public func statuses() -> [GroupStatus] {
         statusLock.withLock { publishedStatuses.values.sorted { $0.group < $1.group } }
     }
+
+    /// How many of this node's groups were quiesced at the last tick (0 with quiescence off).
+    public var quiescedGroupCount: Int { statusLock.withLock { quiescedGroupsAtLastTick } }
+
+    func publishQuiescedGroupCount(_ count: Int) { statusLock.withLock { quiescedGroupsAtLastTick = count } }
 
     func publish(_ status: GroupStatus) { statusLock.withLock { publishedStatuses[status.group] = status } }
     func unpublish(_ group: GroupID) { statusLock.withLock { publishedStatuses[group] = nil } }

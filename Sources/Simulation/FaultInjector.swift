@@ -16,6 +16,8 @@ struct FaultInjector {
     private var strike: (tick: UInt64, target: NodeID)?
     /// Liveness markers use ids from here, apart from client proposals.
     static let markerIDBase: UInt64 = 1 << 62
+    /// Markers proposed so far, over every liveness phase (each marker id is used once).
+    private var markersProposed: UInt64 = 0
 
     init(cluster: SimulatedCluster, schedule: FaultSchedule, options: SimulationOptions) {
         self.cluster = cluster
@@ -131,8 +133,11 @@ struct FaultInjector {
             }
             if commitTick == nil, cluster.leader != nil, cluster.now >= nextMarkerTick {
                 // A marker can be lost with a deposed leader: propose a fresh one now and then.
-                let id = FaultInjector.markerIDBase + UInt64(markers.count)
-                if cluster.propose(ClientProposal(id: id).encoded()) { markers.append(id) }
+                let id = FaultInjector.markerIDBase + markersProposed
+                if cluster.propose(ClientProposal(id: id).encoded()) {
+                    markers.append(id)
+                    markersProposed += 1
+                }
                 nextMarkerTick = cluster.now + UInt64(2 * options.electionTicks)
             }
             if markers.contains(where: { appliedEverywhere(marker: $0) }) { break }
@@ -152,6 +157,40 @@ struct FaultInjector {
             return nil
         }
         return commitTick - healTick
+    }
+
+    /// Quiescence runs only, after a passed liveness phase: with no proposals and no faults, the
+    /// leader and every member must quiesce within `quiesceTicksMax`; then the leader is cut off
+    /// (if the others still form a majority), and the others, whose election clocks stand still,
+    /// must elect a leader within `leaderTicksMax`: only their liveness reports can wake them.
+    /// Returns false after recording a liveness failure.
+    mutating func runQuiescencePhase() throws -> Bool {
+        let start = cluster.now
+        let quiesceTicksMax = UInt64(10 * options.electionTicks)
+        var quiet: (leader: NodeID, members: [NodeID])?
+        while quiet == nil && cluster.now < start + quiesceTicksMax {
+            try cluster.tick()
+            if cluster.firstViolation != nil { return false }
+            guard let leader = cluster.leader, let configuration = cluster.configuration(of: leader) else { continue }
+            let members = configuration.members
+            if members.allSatisfy({ cluster.isQuiesced($0) }) { quiet = (leader, members) }
+        }
+        guard let quiet else {
+            cluster.failLiveness("the idle cluster did not quiesce within \(quiesceTicksMax) ticks")
+            return false
+        }
+        let others = quiet.members.filter { $0 != quiet.leader }
+        let voters = cluster.configuration(of: quiet.leader)!.voters
+        guard voters.subtracting([quiet.leader]).count * 2 > voters.count else { return true }
+        cluster.partition(sides: cluster.ids.map { $0 == quiet.leader ? 1 : 0 })
+        let cutTick = cluster.now
+        while cluster.now < cutTick + options.leaderTicksMax {
+            try cluster.tick()
+            if cluster.firstViolation != nil { return false }
+            if others.contains(where: { cluster.leader == $0 }) { return true }
+        }
+        cluster.failLiveness("quiesced followers cut off from their leader elected none within \(options.leaderTicksMax) ticks")
+        return false
     }
 
     private func appliedEverywhere(marker: UInt64) -> Bool {

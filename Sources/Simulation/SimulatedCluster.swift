@@ -46,15 +46,27 @@ public final class SimulatedCluster {
     /// Hosts run asynchronous storage writes (ReplicationHost+AsyncWrites): entries are synced
     /// after the Ready is advanced, at a random later tick; append and vote responses wait.
     public let asyncStorageWrites: Bool
+    /// Quiescence (RaftConfig.quiesce) with momd's node-level liveness (PeerLiveness): a node
+    /// reports a peer down once it has been unable to hear from it (crashed, or across a
+    /// partition) for this many ticks. Nil: quiescence off. Keep-alives are modelled as immune to
+    /// random drops: a lost one would only wake groups early, which drops already exercise.
+    public let peerSilentTicksMax: UInt64?
+    /// [listener][speaker]: the tick `listener` last could hear from `speaker`.
+    var lastHeard: [[UInt64]]
+    /// Node-ticks spent quiesced (a quiesced node's tick does nothing): shows a quiescence run
+    /// exercised it.
+    public private(set) var quiescedNodeTicks: UInt64 = 0
 
     /// `nodeCount` voters bootstrapped from a snapshot at index 1, term 1; `configure` adjusts
     /// each node's RaftConfig (planted bugs, limits).
     public init(
         nodeCount: Int, seed: UInt64, network faults: NetworkFaults, messagesInFlightMax: Int = 10_000,
-        asyncStorageWrites: Bool = false, configure: (inout RaftConfig) -> Void = { _ in }
+        asyncStorageWrites: Bool = false, peerSilentTicksMax: UInt64? = nil, configure: (inout RaftConfig) -> Void = { _ in }
     ) throws {
         precondition(nodeCount >= 1 && nodeCount <= 9, "1 to 9 nodes")
         self.asyncStorageWrites = asyncStorageWrites
+        self.peerSilentTicksMax = peerSilentTicksMax
+        lastHeard = Array(repeating: Array(repeating: 0, count: nodeCount), count: nodeCount)
         random = SeededRandom(seed: seed)
         ids = (1...UInt64(nodeCount)).map(NodeID.init)
         let bootstrap = Snapshot(metadata: SnapshotMetadata(index: LogIndex(1), term: Term(1), configuration: Configuration(voters: Set(ids))))
@@ -89,8 +101,10 @@ public final class SimulatedCluster {
     public func tick(crashPerMil: UInt64 = 0, downTicksMax: UInt64 = 1) throws {
         checker.now = now
         try restartDueNodes()
+        reportSilentPeers()
         for node in nodes {
             guard let raw = node.raw else { continue }
+            if raw.isQuiesced { quiescedNodeTicks += 1 }
             raw.tick()
             try observeRole(node)
         }
@@ -99,6 +113,23 @@ public final class SimulatedCluster {
         // A background sync finishes at a random tick after it was asked for.
         for node in nodes where node.pendingSync != nil && random.chance(1, in: 2) { try finishSync(node) }
         now += 1
+    }
+
+    /// The host's node-level liveness: every live node hears from every live peer it can talk
+    /// to, and reports one it could not hear from for `peerSilentTicksMax` (each tick, as the
+    /// host does while the peer stays silent).
+    func reportSilentPeers() {
+        guard let silentMax = peerSilentTicksMax else { return }
+        for listener in nodes {
+            guard let raw = listener.raw else { continue }
+            for speaker in nodes where speaker.position != listener.position {
+                if speaker.isUp && network.canTalk(listener.position, speaker.position) {
+                    lastHeard[listener.position][speaker.position] = now
+                } else if now - lastHeard[listener.position][speaker.position] >= silentMax {
+                    raw.reportPeerDown(speaker.id)
+                }
+            }
+        }
     }
 
     /// With zero-delay networks: deliver and handle Readies until nothing moves (bounded).
@@ -182,6 +213,12 @@ public final class SimulatedCluster {
 
     /// Whether `id` is running.
     public func isUp(_ id: NodeID) -> Bool { position(of: id).map { nodes[$0].isUp } ?? false }
+
+    /// Whether `id` is running and quiesced.
+    public func isQuiesced(_ id: NodeID) -> Bool { position(of: id).flatMap { nodes[$0].raw?.isQuiesced } ?? false }
+
+    /// The configuration `id` runs with, while it is up.
+    public func configuration(of id: NodeID) -> Configuration? { position(of: id).flatMap { nodes[$0].raw?.status.configuration } }
 
     /// The index `id`'s state machine has applied.
     public func appliedIndex(of id: NodeID) -> LogIndex { nodes[position(of: id)!].stateMachine.appliedIndex }

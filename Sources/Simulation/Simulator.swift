@@ -24,6 +24,9 @@ public struct SimulationOptions: Sendable {
     /// Hosts sync entries after advancing their Ready, at a random later tick (momd's
     /// `--storage-writes async`); append and vote responses wait for that sync.
     public var asyncStorageWrites = false
+    /// Idle leaders quiesce their groups (RaftConfig.quiesce) and nodes report peers they cannot
+    /// hear from for an election timeout (momd's node-level liveness).
+    public var quiesce = false
 
     /// The defaults: 300 fault ticks; after healing, a leader within 150 ticks, a commit within
     /// 300, applied everywhere within 1,500.
@@ -54,6 +57,8 @@ public struct SimulationReport: Sendable, CustomStringConvertible {
     public var network: NetworkStatistics
     /// Ticks from healing until a proposal committed (nil when it never did).
     public var ticksToRecover: UInt64?
+    /// Node-ticks spent quiesced (zero unless `SimulationOptions.quiesce`).
+    public var quiescedNodeTicks: UInt64 = 0
 
     /// Whether every check passed.
     public var passed: Bool { violation == nil }
@@ -81,8 +86,10 @@ public enum Simulator {
         do {
             let cluster = try SimulatedCluster(
                 nodeCount: schedule.nodeCount, seed: seedRandom.next(), network: schedule.network,
-                asyncStorageWrites: options.asyncStorageWrites
+                asyncStorageWrites: options.asyncStorageWrites,
+                peerSilentTicksMax: options.quiesce ? UInt64(options.electionTicks) : nil
             ) {
+                $0.quiesce = options.quiesce
                 $0.plantedBugs = options.plantedBugs
                 $0.electionTicks = options.electionTicks
                 $0.heartbeatTicks = options.heartbeatTicks
@@ -98,6 +105,10 @@ public enum Simulator {
             var run = FaultInjector(cluster: cluster, schedule: schedule, options: options)
             try run.runFaultPhase()
             if cluster.firstViolation == nil { report.ticksToRecover = try run.runLivenessPhase() }
+            // Quiesce, cut the leader off, then heal again: the liveness phase must pass twice.
+            if options.quiesce && cluster.firstViolation == nil {
+                if try run.runQuiescencePhase() { _ = try run.runLivenessPhase() }
+            }
             report.violation = cluster.firstViolation
             report.ticks = cluster.now
             report.committedIndex = cluster.checker.committedIndex
@@ -106,6 +117,7 @@ public enum Simulator {
             report.network = cluster.networkStatistics
             report.snapshotsInstalled = cluster.snapshotsInstalled
             report.configChangesApplied = cluster.configChangesApplied
+            report.quiescedNodeTicks = cluster.quiescedNodeTicks
         } catch {
             report.violation = SafetyViolation(.liveness, tick: report.ticks, "host error: \(error)")
         }

@@ -18,3 +18,19 @@ import Testing
         }
     }
 }
+
+/// `--quiesce`: idle groups stop heartbeating (on by default).
+@Suite struct QuiesceConfigTests {
+    @Test func onByDefaultAndWhatTheFlagSays() throws {
+        let base = HeartbeatTicksConfigTests.base
+        #expect(try NodeConfig.parse(arguments: base).quiesce == .on)
+        #expect(try NodeConfig.parse(arguments: base + ["--quiesce", "off"]).quiesce == .off)
+        #expect(try NodeConfig.parse(arguments: base + ["--quiesce", "on"]).quiesce == .on)
+    }
+
+    @Test func anythingElseIsRefusedByName() {
+        #expect(throws: NodeConfig.Invalid(message: "--quiesce takes on or off, not 'yes'")) {
+            try NodeConfig.parse(arguments: HeartbeatTicksConfigTests.base + ["--quiesce", "yes"])
+        }
+    }
+}

@@ -182,6 +182,14 @@ import Testing
         #expect(try #require(after.value("mom_fdatasync_duration_seconds_count")) > syncsBefore)
         #expect(try #require(after.value("mom_raft_commit_index", partition)) >= commitBefore + 2)
         #expect(try #require(after.value("mom_segment_bytes", partition)) > bytesBefore)
+        // Idle again, both groups (the catalog's and the partition's) quiesce (--quiesce on).
+        var quiesced: Double?
+        for _ in 0..<300 {
+            quiesced = try await Self.scrape(router).value("mom_raft_groups_quiesced")
+            if quiesced == 2 { break }
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
+        #expect(quiesced == 2)
         await node.stop()
     }
 }

@@ -10,6 +10,12 @@ final class LocalLinks: @unchecked Sendable {
     private let lock = ConditionMutex()
     private var hosts: [NodeID: ReplicationHost] = [:]
     private var cut: Set<NodeID> = []
+    private var raftPayloads = 0
+    private var keepAlives = 0
+
+    /// Payloads delivered so far: Raft messages and heartbeat batches, and apart from them the
+    /// nodes' keep-alives (empty heartbeat batches).
+    var delivered: (raft: Int, keepAlives: Int) { lock.withLock { (raftPayloads, keepAlives) } }
 
     func register(_ host: ReplicationHost) { lock.withLock { hosts[host.nodeID] = host } }
     func isolate(_ node: NodeID) { lock.withLock { _ = cut.insert(node) } }
@@ -17,7 +23,9 @@ final class LocalLinks: @unchecked Sendable {
 
     func deliver(from: NodeID, to: NodeID, group: GroupID, payload: [UInt8]) {
         let target: ReplicationHost? = lock.withLock {
-            cut.contains(from) || cut.contains(to) ? nil : hosts[to]
+            if cut.contains(from) || cut.contains(to) { return nil }
+            if group == HeartbeatBatch.channel && payload == HeartbeatBatch.encode([]) { keepAlives += 1 } else { raftPayloads += 1 }
+            return hosts[to]
         }
         target?.receive(from: from, group: group, payload: payload)
     }

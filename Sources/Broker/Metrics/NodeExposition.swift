@@ -17,6 +17,8 @@ struct NodeExposition {
     var coordinatorIsStale: Bool
     /// The node relay's counters (nil: no relay, as in a standalone node's tests).
     var relay: NodeRelay.Statistics? = nil
+    /// Groups quiesced at the replication loop's last tick.
+    var quiescedGroups: Int = 0
 
     static let roles: [Role] = [.follower, .preCandidate, .candidate, .leader]
     static let sessionStates: [(CoordinatorSessionState, String)] = [
@@ -81,6 +83,8 @@ struct NodeExposition {
     }
 
     private func renderGroups(into writer: inout ExpositionWriter) {
+        writer.family("mom_raft_groups_quiesced", .gauge, help: "Raft groups hosted here that are quiesced: idle, sending no heartbeats (--quiesce on).")
+        writer.sample("mom_raft_groups_quiesced", [], UInt64(quiescedGroups))
         writer.family("mom_raft_term", .gauge, help: "Current Raft term of each group hosted here.")
         for status in groups { writer.sample("mom_raft_term", groupLabels(status.group), status.term.rawValue) }
         writer.family("mom_raft_role", .gauge, help: "1 for this node's current Raft role in the group, 0 for the others.")

@@ -38,6 +38,7 @@ public final class BrokerNode: @unchecked Sendable {
         var settings = ReplicationHost.Settings()
         settings.tickMilliseconds = config.tickMilliseconds
         settings.heartbeatTicks = config.heartbeatTicks
+        settings.quiesce = config.quiesce == .on
         settings.limits = limits
         settings.fileSystemSync = fileSystemSync
         settings.asyncStorageWrites = fileSystemSync != nil && config.storageWrites == .async

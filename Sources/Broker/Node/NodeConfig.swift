@@ -30,6 +30,15 @@ public struct NodeConfig: Equatable, Sendable {
     /// silence. Every 2 ticks (200 ms) keeps five heartbeats in the shortest election timeout and
     /// halves an idle node's heartbeat work with many partitions (docs/performance.md §11).
     public var heartbeatTicks: Int = 2
+    /// `on` (the default): a group with nothing in flight stops heartbeating, and the node
+    /// sends each peer one keep-alive per heartbeat interval instead, so an idle node's work no
+    /// longer grows with its partitions (docs/performance.md §23). `off`: every group
+    /// heartbeats all the time.
+    public var quiesce: Quiesce = .on
+
+    public enum Quiesce: String, Sendable {
+        case on, off
+    }
     /// How a loop pass makes its dirty logs durable (docs/operations.md).
     public var groupCommit: GroupCommit = .syncfs
 
@@ -112,7 +121,7 @@ public struct NodeConfig: Equatable, Sendable {
         "config", "node-id", "data-dir", "http-listen", "raft-listen", "zookeeper", "zk-root", "users-db",
         "cluster-id", "meta-replicas", "insecure-no-auth", "secret-file", "tick-ms", "heartbeat-ticks", "raft-advertise", "group-commit", "storage-writes",
         "transport-thread", "http-thread", "page-cache-tail-mb",
-        "fetch-encoding",
+        "fetch-encoding", "quiesce",
     ]
     static let booleanKeys: Set<String> = ["insecure-no-auth"]
 
@@ -219,6 +228,9 @@ public struct NodeConfig: Equatable, Sendable {
                 throw Invalid(message: "--storage-writes async needs --group-commit syncfs (its background sync is one syncfs)")
             }
             config.storageWrites = storageWrites
+        }
+        if let quiesce = try choice(values, "quiesce", as: Quiesce.self, names: "on or off") {
+            config.quiesce = quiesce
         }
         if let encoding = try choice(values, "fetch-encoding", as: FetchEncoding.self, names: "offload or inline") {
             config.fetchEncoding = encoding

@@ -17,7 +17,7 @@ public enum NodeServer {
                     [--cluster-id NAME] [--meta-replicas 1,2,3] [--secret-file FILE] [--tick-ms 100] \\
                     [--heartbeat-ticks 2] [--raft-advertise HOST:PORT] [--group-commit syncfs|fdatasync] \\
                     [--storage-writes async|sync] [--transport-thread shared|own] \\
-                    [--http-thread shared|own] [--fetch-encoding offload|inline] \\
+                    [--http-thread shared|own] [--fetch-encoding offload|inline] [--quiesce on|off] \\
                     [--page-cache-tail-mb N|all]
 
         Runs one MOM broker node. Without --zookeeper it runs standalone on an embedded
@@ -44,6 +44,9 @@ public enum NodeServer {
         to the kernel.
         A Raft leader heartbeats every --heartbeat-ticks ticks (1-5); a follower campaigns after
         10-20 ticks without hearing from its leader.
+        --quiesce on (default): a group with nothing in flight stops heartbeating and the node
+        keeps its peers alive with one message each per heartbeat interval; a group whose
+        leader's node falls silent for 10 ticks wakes and elects. off: every group heartbeats.
         """
 
     /// Makes the peer link for a node (the TCP transport in production).

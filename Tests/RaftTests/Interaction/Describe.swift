@@ -41,6 +41,7 @@ enum Describe {
         case .readIndex: return "read-index"
         case .readIndexResponse: return "read-index-response"
         case .transferLeader: return "transfer-leader"
+        case .quiesce: return "quiesce"
         }
     }
 
@@ -62,6 +63,8 @@ enum Describe {
             if message.reject { text += " rejected hint=\(message.logTerm.rawValue)/\(message.rejectHint.rawValue)" }
         case .heartbeat:
             text += " commit=\(message.commit.rawValue)"
+        case .quiesce:
+            text += " \(log) commit=\(message.commit.rawValue)"
         case .snapshot:
             if let snapshot = message.snapshot { text += " " + self.snapshot(snapshot) }
         case .readIndexResponse:

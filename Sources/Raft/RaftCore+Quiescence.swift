@@ -67,9 +67,9 @@ extension RaftCore {
 
     /// The host heard nothing from `peer`'s node for at least an election timeout. Wakes this
     /// node when it is quiesced with `peer`: a follower of a leader there (as if it had heard
-    /// nothing from its leader for that long, so it campaigns within one more timeout and grants
-    /// votes), or a leader with a member there (it heartbeats again, so check-quorum can depose
-    /// it if it is the one cut off).
+    /// nothing from its leader for that long: it grants votes at once and campaigns within one
+    /// more timeout, `presumeLeaderDead`), or a leader with a member there (it heartbeats again,
+    /// so check-quorum can depose it if it is the one cut off).
     func reportPeerDown(_ peer: NodeID) {
         guard quiesced, peer != id else { return }
         switch role {
@@ -80,7 +80,7 @@ extension RaftCore {
             tracker.progress[peer]!.recentActive = false
         case .follower where leader == peer:
             quiesced = false
-            electionElapsed = max(electionElapsed, config.electionTicks)
+            presumeLeaderDead()
         default:
             break
         }

@@ -164,6 +164,17 @@ final class RaftCore {
         precondition(appended, "the leader's empty entry is never over the limit")
     }
 
+    /// The host reports the leader's node silent for an election timeout (RaftCore+Quiescence).
+    /// The lease ends at once, so this node grants votes. Its own campaign waits a fresh random
+    /// 2 to `electionTicks` ticks: the group's other followers hear of the silence up to a tick
+    /// later (their ticks run out of phase), and one still in its lease would turn down a
+    /// pre-vote sent at once, costing the group another election timeout.
+    func presumeLeaderDead() {
+        electionElapsed = max(electionElapsed, config.electionTicks)
+        let margin = min(2, config.electionTicks - 1)
+        randomizedElectionTicks = electionElapsed + margin + Int(random.uniform(below: UInt64(config.electionTicks - margin)))
+    }
+
     // MARK: Ticks
 
     func tick() {

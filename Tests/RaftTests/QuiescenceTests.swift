@@ -19,7 +19,7 @@ import Testing
         var sent: [Message] = []
         let ids = [NodeID(1), NodeID(2), NodeID(3)]
 
-        init(quiesce: Bool = true) throws {
+        init(quiesce: Bool = true, seed: UInt64 = 0) throws {
             let voters = Set(ids)
             for id in ids {
                 let snapshot = Snapshot(metadata: SnapshotMetadata(index: LogIndex(1), term: Term(1), configuration: Configuration(voters: voters)))
@@ -29,7 +29,7 @@ import Testing
                 config.heartbeatTicks = 2
                 config.quiesce = quiesce
                 storages[id] = storage
-                nodes[id] = try RawNode(config: config, storage: storage, random: SeededRandom(seed: id.rawValue))
+                nodes[id] = try RawNode(config: config, storage: storage, random: SeededRandom(seed: id.rawValue &+ seed &* 1_000))
             }
         }
 
@@ -165,6 +165,33 @@ import Testing
         let newLeaders = trio.leaders.filter { $0 != NodeID(1) }
         #expect(newLeaders.count == 1, "a new leader within six election timeouts (took \(ticks) ticks)")
         #expect(newLeaders.allSatisfy { trio.nodes[$0]!.status.hardState.term > term })
+    }
+
+    /// Told its leader's node is silent, a follower grants votes at once but campaigns only
+    /// after two ticks or more: the other followers, told a tick later, must not still be in
+    /// their leases when its pre-vote arrives.
+    @Test func aFollowerToldItsLeaderIsDeadGrantsAtOnceAndCampaignsAfterAMargin() throws {
+        for seed in 1...20 as ClosedRange<UInt64> {
+            let trio = try Trio(seed: seed)
+            try trio.electOneAndQuiesce()
+            trio.cut = [NodeID(1)]
+            let follower = trio.node(2)
+            follower.reportPeerDown(NodeID(1))
+            let term = follower.status.hardState.term
+            let preVote = Message(kind: .preVote, from: NodeID(3), to: NodeID(2), term: term.next,
+                                  logTerm: trio.node(3).status.hardState.term, index: trio.node(3).status.lastIndex)
+            try follower.step(preVote)
+            let answer = follower.ready()
+            #expect(answer.messages.map(\.kind) == [.preVoteResponse] && answer.messages.allSatisfy { !$0.reject },
+                    "seed \(seed): the lease ended with the report")
+            follower.advance(answer)
+            var ticks = 0
+            while follower.basicStatus.role == .follower && ticks < 30 {
+                follower.tick()
+                ticks += 1
+            }
+            #expect(ticks >= 2 && ticks <= 10, "seed \(seed): campaigned \(ticks) ticks after the report")
+        }
     }
 
     @Test func aFollowerThatMissedTheQuiesceWakesTheLeader() throws {

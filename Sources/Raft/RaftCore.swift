@@ -166,7 +166,7 @@ final class RaftCore {
 
     /// The host reports the leader's node silent for an election timeout (RaftCore+Quiescence).
     /// The lease ends at once, so this node grants votes. Its own campaign waits a fresh random
-    /// 2 to `electionTicks` ticks: the group's other followers hear of the silence up to a tick
+    /// 2 to `electionTicks - 1` ticks: the group's other followers hear of the silence up to a tick
     /// later (their ticks run out of phase), and one still in its lease would turn down a
     /// pre-vote sent at once, costing the group another election timeout.
     func presumeLeaderDead() {

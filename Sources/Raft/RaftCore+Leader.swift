@@ -26,6 +26,8 @@ extension RaftCore {
     /// Appends client data; the caller already checked leadership.
     func propose(_ entries: [Entry]) throws {
         precondition(role == .leader, "propose on a non-leader")
+        // A proposal wakes a quiesced leader (RaftCore+Quiescence), refused or not.
+        quiesced = false
         if !tracker.configuration.isVoter(id) || leadTransferee != nil { throw RaftError.proposalDropped }
         guard appendEntries(entries) else { throw RaftError.uncommittedLimit }
         broadcastAppend()
@@ -33,6 +35,7 @@ extension RaftCore {
 
     func proposeConfigChange(_ change: ConfigChange) throws {
         precondition(role == .leader, "propose on a non-leader")
+        quiesced = false
         if !tracker.configuration.isVoter(id) || leadTransferee != nil { throw RaftError.proposalDropped }
         // One change at a time, and none before this term's no-op is applied.
         if pendingConfigIndex > log.applied { throw RaftError.configChangePending }

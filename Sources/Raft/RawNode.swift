@@ -84,7 +84,6 @@ public final class RawNode {
     /// a later Ready's `committedEntries`.
     public func propose(_ data: [UInt8]) throws {
         guard core.role == .leader else { throw RaftError.notLeader(leader: core.leader) }
-        core.quiesced = false
         try core.propose([Entry(term: core.term, index: .zero, kind: .normal, data: data)])
     }
 
@@ -94,7 +93,6 @@ public final class RawNode {
     public func propose(contentsOf payloads: [[UInt8]]) throws {
         guard core.role == .leader else { throw RaftError.notLeader(leader: core.leader) }
         guard !payloads.isEmpty else { return }
-        core.quiesced = false
         try core.propose(payloads.map { Entry(term: core.term, index: .zero, kind: .normal, data: $0) })
     }
 
@@ -102,7 +100,6 @@ public final class RawNode {
     /// (i.e. on `advance` of the Ready that hands it out).
     public func proposeConfigChange(_ change: ConfigChange) throws {
         guard core.role == .leader else { throw RaftError.notLeader(leader: core.leader) }
-        core.quiesced = false
         try core.proposeConfigChange(change)
     }
 

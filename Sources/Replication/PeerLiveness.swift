@@ -40,9 +40,4 @@ struct PeerLiveness {
     func silentPeers(at tick: UInt64) -> [NodeID] {
         lastHeard.filter { tick >= $0.value && tick - $0.value >= silentTicksMax }.keys.sorted()
     }
-
-    func isSilent(_ peer: NodeID, at tick: UInt64) -> Bool {
-        guard let last = lastHeard[peer] else { return false }
-        return tick >= last && tick - last >= silentTicksMax
-    }
 }

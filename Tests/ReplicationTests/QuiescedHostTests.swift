@@ -47,13 +47,7 @@ import Testing
         #expect(Self.allQuiesced(cluster, groups: groups.count))
 
         for group in groups {
-            let leader = try #require(Cluster.leader(of: group, in: cluster))
-            let payload = Array("after quiescence \(group)".utf8)
-            let result = try #require(await Cluster.propose(payload, to: group, on: leader))
-            #expect((try? result.get()) != nil, "a quiesced group commits: \(result)")
-            for node in cluster {
-                #expect(await eventually { node.machines[group]!.payloads == [payload] }, "node \(node.host.nodeID) applies it")
-            }
+            try await Cluster.commitEverywhere(Array("after quiescence \(group)".utf8), to: group, in: cluster)
         }
         #expect(await eventually { Self.allQuiesced(cluster, groups: groups.count) }, "and quiesces again")
     }

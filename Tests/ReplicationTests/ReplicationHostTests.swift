@@ -50,6 +50,17 @@ import Testing
         return await outcome.wait()
     }
 
+    /// Proposes `payload` to the group's leader and expects it to commit and every node to
+    /// apply it (and nothing else).
+    static func commitEverywhere(_ payload: [UInt8], to group: GroupID, in cluster: [Node]) async throws {
+        let leaderNode = try #require(Self.leader(of: group, in: cluster))
+        let result = try #require(await Self.propose(payload, to: group, on: leaderNode))
+        #expect((try? result.get()) != nil, "proposal commits: \(result)")
+        for node in cluster {
+            #expect(await eventually { node.machines[group]!.payloads == [payload] }, "node \(node.host.nodeID) applies it")
+        }
+    }
+
     @Test func electsLeadersAndReplicatesEveryGroup() async throws {
         let links = LocalLinks()
         let groups = (1...4).map { GroupID(UInt64($0)) }
@@ -58,13 +69,7 @@ import Testing
 
         for group in groups {
             #expect(await eventually { Self.leader(of: group, in: cluster) != nil }, "group \(group) elects a leader")
-            let leader = try #require(Self.leader(of: group, in: cluster))
-            let payload = Array("hello \(group)".utf8)
-            let result = try #require(await Self.propose(payload, to: group, on: leader))
-            #expect((try? result.get()) != nil, "proposal commits: \(result)")
-            for node in cluster {
-                #expect(await eventually { node.machines[group]!.payloads == [payload] }, "node \(node.host.nodeID) applies it")
-            }
+            try await Self.commitEverywhere(Array("hello \(group)".utf8), to: group, in: cluster)
         }
     }
 

@@ -14,6 +14,9 @@ public struct FileDescriptor: Hashable, Sendable, CustomStringConvertible {
         if Glibc.close(rawValue) < 0 {
             let failure = Errno.current
             if failure == .interrupted { return }
+            // EBADF means a second close. The number may already belong to another open file by
+            // then, and that close would have shut someone else's socket: a bug to find in tests.
+            assert(failure != .badFileDescriptor, "close of \(self), which is not open: a double close")
             throw failure
         }
     }

@@ -161,6 +161,14 @@ final class LocalZooKeeper: Sendable {
             .deletingLastPathComponent().appendingPathComponent("scripts/zookeeper").path
     }()
 
+    /// The test process's environment, with a readiness bound of 120 s unless one is set: the JVM
+    /// starts while the parallel test phase loads both cores, and 30 s was once not enough.
+    static let environment: [String] = {
+        var variables = ProcessInfo.processInfo.environment
+        if variables["MOM_ZOOKEEPER_READY_SECONDS"] == nil { variables["MOM_ZOOKEEPER_READY_SECONDS"] = "120" }
+        return variables.map { "\($0.key)=\($0.value)" }
+    }()
+
     private init(port: Int, directory: String) {
         self.port = port
         self.directory = directory
@@ -201,8 +209,10 @@ final class LocalZooKeeper: Sendable {
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
         let argv = ([Self.script] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
+        let envp = Self.environment.map { strdup($0) } + [nil]
+        defer { envp.forEach { free($0) } }
         var pid = pid_t()
-        let spawned = posix_spawn(&pid, Self.script, &actions, nil, argv, environ)
+        let spawned = posix_spawn(&pid, Self.script, &actions, nil, argv, envp)
         try #require(spawned == 0, "cannot run \(Self.script): errno \(spawned)")
         let child = pid
         let status: Int32 = await withCheckedContinuation { continuation in

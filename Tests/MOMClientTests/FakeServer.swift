@@ -48,6 +48,7 @@ final class FakeServer: @unchecked Sendable {
     private var recorded: [RecordedRequest] = []
     private var connectionCount = 0
     private var stopped = false
+    private var listenerClosed = false
     private var openDescriptors: Set<Int32> = []
 
     init() throws {
@@ -87,13 +88,16 @@ final class FakeServer: @unchecked Sendable {
         requests.filter { "\($0.method) \($0.path)" == route }
     }
 
+    /// Idempotent. Shuts descriptors down under the lock that their close also takes, so it never
+    /// touches a number that was closed and reused: the test process shares descriptor numbers
+    /// with every other test running in parallel, and a stray shutdown there breaks that test.
     func stop() {
-        let descriptors: Set<Int32> = lock.withLock {
+        lock.withLock {
+            guard !stopped else { return }
             stopped = true
-            return openDescriptors
+            for descriptor in openDescriptors { _ = shutdown(descriptor, Int32(SHUT_RDWR)) }
+            if !listenerClosed { _ = shutdown(listener, Int32(SHUT_RDWR)) }
         }
-        for descriptor in descriptors { _ = shutdown(descriptor, Int32(SHUT_RDWR)) }
-        _ = shutdown(listener, Int32(SHUT_RDWR))
     }
 
     deinit { stop() }
@@ -114,14 +118,19 @@ final class FakeServer: @unchecked Sendable {
             let thread = Thread { [self] in serve(client, index: index) }
             thread.start()
         }
-        _ = close(listener)
+        lock.withLock {
+            listenerClosed = true
+            _ = close(listener)
+        }
     }
 
     private func serve(_ client: Int32, index: Int) {
         var buffer: [UInt8] = []
         defer {
-            lock.withLock { _ = openDescriptors.remove(client) }
-            _ = close(client)
+            lock.withLock {
+                _ = openDescriptors.remove(client)
+                _ = close(client)
+            }
         }
         while !isStopped {
             guard let request = readRequest(client, buffer: &buffer, connection: index) else { return }

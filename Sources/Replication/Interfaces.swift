@@ -18,10 +18,15 @@ public protocol LoopWaiter: AnyObject, Sendable {
     func wake()
     /// Loop thread, once, after its last `poll`: the loop is ending (the host stopped).
     func loopEnded()
+    /// Loop thread: writes what was queued for peers now, without reading or waiting. A pass
+    /// calls it once the leaders' appends are queued, so they leave before the rest of the pass
+    /// (the sync hand-off, applying, publishing) rather than at the next `poll`.
+    func flush()
 }
 
 extension LoopWaiter {
     public func loopEnded() {}
+    public func flush() {}
 }
 
 /// The application state a group's committed entries drive (a partition's queue and cursor

@@ -17,6 +17,7 @@ extension ReplicationHost {
             readies.append((group, group.node.ready()))
         }
         var failed: Set<GroupID> = []
+        var syncedInline = false
         for (group, ready) in readies {
             if let background, Self.rewritesLog(ready, of: group) { background.waitForAll() }
             do { try persist(ready, in: group) } catch { failed.insert(group.id); fail(group, error) }
@@ -44,8 +45,18 @@ extension ReplicationHost {
             // vote are already durable (`GroupLog.save`, or deferred and made durable above),
             // and so is an installed snapshot.
             let written = readies.filter { !$0.1.entries.isEmpty && !failed.contains($0.0.id) }
-            handOffSync(written: written, late: late, to: background, failed: &failed)
+            if let (group, _) = inlineSyncCandidate(written) {
+                flushEarly(early)
+                do { try group.log.sync() } catch { failed.insert(group.id); fail(group, error) }
+                sendMessages(late.filter { !failed.contains($0.0) })
+                syncedInline = true
+                countSync(inline: true)
+            } else {
+                handOffSync(written: written, late: late, to: background, failed: &failed)
+                flushEarly(early)
+            }
         } else {
+            flushEarly(early)
             // Group commit: every dirty log of this pass is synced together, before anything
             // that depends on durability (responses, votes, applying and so acking) happens.
             let dirty = readies.filter { $0.1.mustSync && !failed.contains($0.0.id) }.map(\.0)
@@ -56,7 +67,7 @@ extension ReplicationHost {
         }
         for (group, ready) in readies where !failed.contains(group.id) {
             apply(ready, in: group)
-            group.node.advance(ready, entriesDurable: background == nil)
+            group.node.advance(ready, entriesDurable: background == nil || syncedInline)
         }
         // Publish before anyone hears of the outcome: a client answered for an applied entry may
         // ask this node again at once, and a status still showing it unapplied made the catalog
@@ -91,6 +102,27 @@ extension ReplicationHost {
             moreWork = true
         }
         return moreWork
+    }
+
+    /// The one log a pass wrote, when it may be synced on the loop thread
+    /// (`Settings.inlineSyncEntriesMax`): no sync in flight, so every earlier write is durable
+    /// and acknowledged, and this sync covers all that is not; a small write, so the node is
+    /// not busy (a busy leader's passes carry batches, and it would stall the loop).
+    private func inlineSyncCandidate(_ written: [(GroupReplica, Ready)]) -> (GroupReplica, Ready)? {
+        guard settings.inlineSyncEntriesMax > 0, written.count == 1, syncsInFlight.isEmpty,
+              written[0].1.entries.count <= settings.inlineSyncEntriesMax, written[0].0.unsyncedTicket == 0 else { return nil }
+        return written[0]
+    }
+
+    /// On a loop that drives the transport (`LoopWaiter.flush`), a leader's new entries leave
+    /// at once instead of at the loop's next poll: the followers' write and sync is the longer
+    /// path to the commit, so it must not wait for the rest of this pass, nor, with synchronous
+    /// storage writes, for the leader's own fdatasync (which would put the two syncs in series).
+    /// With asynchronous writes it runs after the sync hand-off, so the sync thread is woken
+    /// before the followers' loops compete with it for the vCPUs. A pass with no new entries
+    /// (commit notices, heartbeats) leaves them for the next poll, after the producers' answers.
+    private func flushEarly(_ early: [(GroupID, Message)]) {
+        if early.contains(where: { !$0.1.entries.isEmpty }) { waiter?.flush() }
     }
 
     /// Whether publishing the group's status after `ready` could show anything new. A Ready of

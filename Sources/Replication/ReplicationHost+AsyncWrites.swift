@@ -65,6 +65,7 @@ extension ReplicationHost {
             // instead of syncfs. A log that cannot give one gets syncfs.
             let file = writes.count == 1 ? (try? writes[0].group.log.syncHandle()) ?? nil : nil
             let ticket = background.request(file: file)
+            countSync(inline: false)
             for write in writes { write.group.unsyncedTicket = ticket }
             syncsInFlight.append(PendingSync(ticket: ticket, writes: writes, messages: []))
         }

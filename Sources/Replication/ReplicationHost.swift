@@ -31,6 +31,12 @@ public final class ReplicationHost: @unchecked Sendable {
         /// (required); acks, a leader's own vote toward commit, and responses that vouch for
         /// durability still wait for that sync. Off: each pass syncs before it goes on.
         public var asyncStorageWrites = false
+        /// With asynchronous storage writes: a pass that finds no sync in flight and wrote one
+        /// log, at most this many entries, syncs it on the loop thread instead (0: never). At
+        /// low load that saves the two hand-offs to the sync thread and back, each a wake-up of
+        /// a sleeping thread (docs/performance.md §24); under load syncs are in flight and the
+        /// passes go on handing them off.
+        public var inlineSyncEntriesMax = 0
         /// Tests and simulation: with asynchronous storage writes, run the syncs on the loop
         /// thread, finishing pending ones at random passes from this seed (`SteppedSync`), as a
         /// single-threaded `SimulatedFileSystem` needs.
@@ -90,6 +96,10 @@ public final class ReplicationHost: @unchecked Sendable {
     lazy var liveness = PeerLiveness(silentTicksMax: UInt64(settings.electionTicks))
     /// How many hosted groups were quiesced at the last tick, for metrics.
     private var quiescedGroupsAtLastTick = 0
+    /// Passes whose log writes were synced on the loop thread (`inlineSyncEntriesMax`) and
+    /// syncs handed to the sync thread, with asynchronous storage writes; for metrics and tests.
+    private var syncsInlineTotal: UInt64 = 0
+    private var syncsHandedOffTotal: UInt64 = 0
     /// Callers waiting for a group to have a leader (a new partition, a failover), bounded.
     var leaderWaiters: [(group: GroupID, deadline: UInt64, wake: @Sendable (NodeID?) -> Void)] = []
 
@@ -235,6 +245,16 @@ public final class ReplicationHost: @unchecked Sendable {
     public var quiescedGroupCount: Int { statusLock.withLock { quiescedGroupsAtLastTick } }
 
     func publishQuiescedGroupCount(_ count: Int) { statusLock.withLock { quiescedGroupsAtLastTick = count } }
+
+    /// With asynchronous storage writes: syncs run on the loop thread and syncs handed to the
+    /// sync thread since start.
+    public var storageSyncCounts: (inline: UInt64, handedOff: UInt64) {
+        statusLock.withLock { (syncsInlineTotal, syncsHandedOffTotal) }
+    }
+
+    func countSync(inline: Bool) {
+        statusLock.withLock { if inline { syncsInlineTotal += 1 } else { syncsHandedOffTotal += 1 } }
+    }
 
     func publish(_ status: GroupStatus) { statusLock.withLock { publishedStatuses[status.group] = status } }
     func unpublish(_ group: GroupID) { statusLock.withLock { publishedStatuses[group] = nil } }

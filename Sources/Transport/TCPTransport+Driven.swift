@@ -50,6 +50,15 @@ public final class TransportDriver: @unchecked Sendable {
         loop.runOnce(waitMillisecondsMax: waitMillisecondsMax)
     }
 
+    /// Driving thread: writes what is queued for established peers, as the start of a turn
+    /// does, without waiting for or reading anything.
+    public func flush() {
+        turn.lock()
+        defer { turn.unlock() }
+        guard !closed, shared.lock.withLock({ shared.running && shared.isDrivingThread }) else { return }
+        loop.flushEstablished()
+    }
+
     /// Driving thread: also waits for `descriptor` (level-triggered readable; another loop's
     /// epoll set, the HTTP server's) and calls `onReadable` on this thread, inside `poll`, when
     /// it is. One watched descriptor at a time; the descriptor stays its owner's to close, after

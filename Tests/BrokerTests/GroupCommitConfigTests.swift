@@ -67,15 +67,20 @@ import Testing
         }
     }
 
-    @Test func storageWritesAreAsyncByDefaultAndSyncOnRequest() throws {
-        #expect(try NodeConfig.parse(arguments: Self.arguments("/nonexistent")).storageWrites == .async)
+    @Test func storageWritesAreAdaptiveByDefaultAndAsyncOrSyncOnRequest() throws {
+        #expect(try NodeConfig.parse(arguments: Self.arguments("/nonexistent")).storageWrites == .adaptive)
+        #expect(try NodeConfig.parse(arguments: Self.arguments("/nonexistent") + ["--storage-writes", "async"]).storageWrites == .async)
         #expect(try NodeConfig.parse(arguments: Self.arguments("/nonexistent") + ["--storage-writes", "sync"]).storageWrites == .sync)
-        #expect(throws: NodeConfig.Invalid(message: "--storage-writes takes async or sync, not 'later'")) {
+        #expect(throws: NodeConfig.Invalid(message: "--storage-writes takes adaptive, async or sync, not 'later'")) {
             try NodeConfig.parse(arguments: Self.arguments("/nonexistent") + ["--storage-writes", "later"])
         }
         #expect(throws: NodeConfig.Invalid(message: "--storage-writes async needs --group-commit syncfs (its background sync is one syncfs)")) {
             try NodeConfig.parse(arguments: Self.arguments("/nonexistent") + ["--group-commit", "fdatasync", "--storage-writes", "async"])
         }
+        #expect(throws: NodeConfig.Invalid(message: "--storage-writes adaptive needs --group-commit syncfs (its background sync is one syncfs)")) {
+            try NodeConfig.parse(arguments: Self.arguments("/nonexistent") + ["--group-commit", "fdatasync", "--storage-writes", "adaptive"])
+        }
+        #expect(try NodeConfig.parse(arguments: Self.arguments("/nonexistent") + ["--group-commit", "fdatasync"]).storageWrites == .sync)
     }
 
     @Test func anUnknownModeIsRefusedByName() {

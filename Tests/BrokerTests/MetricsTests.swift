@@ -136,9 +136,12 @@ import Testing
         let clock = SystemClock()
         let metrics = NodeMetrics(clock: clock)
         let fileSystem = MeasuredFileSystem(PosixFileSystem(), syncLatency: metrics.sync, clock: clock)
-        let factory = SegmentGroupLogFactory(dataDirectory: directory, fileSystem: fileSystem, limits: .standard, clock: clock)
+        // As momd runs by default: group commit with syncfs, storage writes adaptive.
+        let fileSystemSync = MeasuredFileSystemSync(try PosixFileSystemSync(directory: directory), syncLatency: metrics.sync, clock: clock)
+        let factory = SegmentGroupLogFactory(dataDirectory: directory, fileSystem: fileSystem, limits: .standard, clock: clock,
+                                             fileSystemSync: fileSystemSync)
         let node = BrokerNode(config: config, coordinator: InMemoryCoordinator(), link: SingleNodeTests.NullLink(), logFactory: factory,
-                              clock: clock, limits: .standard, randomSeed: 1, metrics: metrics)
+                              clock: clock, limits: .standard, randomSeed: 1, metrics: metrics, fileSystemSync: fileSystemSync)
         try await node.start()
         let api = BrokerAPI(node: node, forwarder: Forwarder(pool: HTTPClientPool(threadCount: 1), peers: node.peers), gate: AuthGate(verifier: nil), loginWorker: nil)
         let router = api.makeInstrumentedRouter()
@@ -158,6 +161,7 @@ import Testing
         let syncsBefore = try #require(before.value("mom_fdatasync_duration_seconds_count"))
         let commitBefore = try #require(before.value("mom_raft_commit_index", partition))
         let bytesBefore = try #require(before.value("mom_segment_bytes", partition))
+        let inlineBefore = try #require(before.value("mom_storage_syncs_total", ["thread": "inline"]))
 
         let produce = await Self.request(router, .post, "/v1/topics/orders/records", #"{"records":[{"value":"alpha"},{"key":"k","value":"beta"}]}"#)
         #expect(produce.status.code == 200)
@@ -182,6 +186,9 @@ import Testing
         #expect(try #require(after.value("mom_fdatasync_duration_seconds_count")) > syncsBefore)
         #expect(try #require(after.value("mom_raft_commit_index", partition)) >= commitBefore + 2)
         #expect(try #require(after.value("mom_segment_bytes", partition)) > bytesBefore)
+        // --storage-writes adaptive (the default): an idle node syncs a lone produce on its loop.
+        #expect(try #require(after.value("mom_storage_syncs_total", ["thread": "inline"])) > inlineBefore)
+        #expect(after.value("mom_storage_syncs_total", ["thread": "background"]) != nil)
         // Idle again, both groups (the catalog's and the partition's) quiesce (--quiesce on).
         var quiesced: Double?
         for _ in 0..<300 {

@@ -58,10 +58,16 @@ final class PoweredFileSystemSync: FileSystemSync, @unchecked Sendable {
         settings.fileSystemSync = PoweredFileSystemSync(fileSystem, power: power)
         settings.asyncStorageWrites = true
         settings.steppedSyncSeed = seed &* 31 &+ id.rawValue
+        // Even seeds: `--storage-writes adaptive`, where a small pass with no sync in flight
+        // syncs on the loop thread; odd seeds hand every sync off.
+        settings.inlineSyncEntriesMax = seed % 2 == 0 ? 4 : 0
         let host = ReplicationHost(nodeID: id, link: links.link(for: id), clock: SystemClock(), randomSeed: seed &+ id.rawValue, settings: settings)
         links.register(host)
         host.start()
-        let log = try SegmentGroupLog(directory: "/data/g1", fileSystem: fileSystem, limits: .standard, clock: SystemClock())
+        // As momd creates a partition's log: its directories and files become durable with the
+        // host's first batched sync (DeferredDurability), not with a later fdatasync of a segment,
+        // which on this strict file system would never make the parent directories durable.
+        let log = try SegmentGroupLog(directory: "/data/g1", fileSystem: fileSystem, limits: .standard, clock: SystemClock(), defersSyncs: true)
         let added = Outcome<Bool>()
         host.addGroup(group, log: log, stateMachine: RecordingStateMachine(), bootstrap: Configuration(voters: Set(ids))) {
             added.set((try? $0.get()) != nil)

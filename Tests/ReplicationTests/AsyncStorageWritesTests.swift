@@ -118,6 +118,39 @@ final class GatedFileSystemSync: FileSystemSync, @unchecked Sendable {
         #expect((try? result.get()) != nil, "acked once the leader synced too: \(result)")
     }
 
+    /// `inlineSyncEntriesMax`: one small proposal at a time is synced on each node's loop
+    /// thread (nothing in flight, one log, one entry); a batch above the bound is handed to the
+    /// sync thread. Either way the entry commits.
+    @Test func smallPassesSyncInlineAndBatchesAreHandedOff() async throws {
+        let cluster = try await ReplicationHostTests.startCluster(nodes: 3, groups: [group], links: LocalLinks()) { _, settings in
+            settings.fileSystemSync = GatedFileSystemSync()
+            settings.asyncStorageWrites = true
+            settings.inlineSyncEntriesMax = 4
+            settings.proposalTimeoutMilliseconds = 120_000
+        }
+        defer { cluster.forEach { $0.host.stop() } }
+        #expect(await eventually { ReplicationHostTests.leader(of: group, in: cluster) != nil })
+        let leader = try #require(ReplicationHostTests.leader(of: group, in: cluster))
+        // A committed entry first: the new leader's own first entry and its sync are behind us.
+        let warm = try #require(await ReplicationHostTests.propose([0xff], to: group, on: leader))
+        #expect((try? warm.get()) != nil, "the first entry commits: \(warm)")
+        let before = leader.host.storageSyncCounts
+        for k in 0..<10 {
+            let result = try #require(await ReplicationHostTests.propose([UInt8(k)], to: group, on: leader))
+            #expect((try? result.get()) != nil, "proposal \(k) commits: \(result)")
+        }
+        let afterSmall = leader.host.storageSyncCounts
+        #expect(afterSmall.inline >= before.inline + 10, "each lone entry synced on the loop: \(before) → \(afterSmall)")
+        #expect(afterSmall.handedOff == before.handedOff, "no small pass handed its sync off: \(before) → \(afterSmall)")
+
+        let batch = Outcome<Result<ClosedRange<LogIndex>, ReplicationError>>()
+        leader.host.propose(group, entries: (0..<50).map { [UInt8($0)] }) { batch.set($0) }
+        let result = try #require(await batch.wait())
+        #expect((try? result.get()) != nil, "the batch commits: \(result)")
+        let afterBatch = leader.host.storageSyncCounts
+        #expect(afterBatch.handedOff > afterSmall.handedOff, "50 entries in one pass go to the sync thread: \(afterSmall) → \(afterBatch)")
+    }
+
     /// Syncs requested while one runs share the next: three requests, two syncs.
     @Test func requestsDuringASyncShareTheNextOne() async throws {
         let gate = GatedFileSystemSync(open: false)

@@ -39,7 +39,8 @@ extension BrokerAPI {
         let exposition = NodeExposition(
             nodeID: node.config.nodeID, groups: statuses, owners: owners, storage: storage,
             session: node.coordinator.sessionState, coordinatorIsStale: node.coordinator.isStale,
-            relay: forwarder.relay?.statistics(), quiescedGroups: node.host.quiescedGroupCount)
+            relay: forwarder.relay?.statistics(), quiescedGroups: node.host.quiescedGroupCount,
+            storageSyncs: node.host.storageSyncCounts)
         return .text(.ok, exposition.render(node.metrics), contentType: ExpositionWriter.contentType)
     }
 }

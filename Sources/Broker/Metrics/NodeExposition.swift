@@ -19,6 +19,8 @@ struct NodeExposition {
     var relay: NodeRelay.Statistics? = nil
     /// Groups quiesced at the replication loop's last tick.
     var quiescedGroups: Int = 0
+    /// Syncs run on the loop thread and handed to the sync thread (`--storage-writes`).
+    var storageSyncs: (inline: UInt64, handedOff: UInt64) = (0, 0)
 
     static let roles: [Role] = [.follower, .preCandidate, .candidate, .leader]
     static let sessionStates: [(CoordinatorSessionState, String)] = [
@@ -85,6 +87,9 @@ struct NodeExposition {
     private func renderGroups(into writer: inout ExpositionWriter) {
         writer.family("mom_raft_groups_quiesced", .gauge, help: "Raft groups hosted here that are quiesced: idle, sending no heartbeats (--quiesce on).")
         writer.sample("mom_raft_groups_quiesced", [], UInt64(quiescedGroups))
+        writer.family("mom_storage_syncs_total", .counter, help: "Syncs of log writes with asynchronous storage writes, by where they ran: the replication loop (inline) or the sync thread (background).")
+        writer.sample("mom_storage_syncs_total", [("thread", "inline")], storageSyncs.inline)
+        writer.sample("mom_storage_syncs_total", [("thread", "background")], storageSyncs.handedOff)
         writer.family("mom_raft_term", .gauge, help: "Current Raft term of each group hosted here.")
         for status in groups { writer.sample("mom_raft_term", groupLabels(status.group), status.term.rawValue) }
         writer.family("mom_raft_role", .gauge, help: "1 for this node's current Raft role in the group, 0 for the others.")

@@ -41,7 +41,9 @@ public final class BrokerNode: @unchecked Sendable {
         settings.quiesce = config.quiesce == .on
         settings.limits = limits
         settings.fileSystemSync = fileSystemSync
-        settings.asyncStorageWrites = fileSystemSync != nil && config.storageWrites == .async
+        settings.asyncStorageWrites = fileSystemSync != nil && config.storageWrites != .sync
+        // One-at-a-time producers write one entry a pass; a few more still means a light load.
+        if config.storageWrites == .adaptive { settings.inlineSyncEntriesMax = 4 }
         self.host = ReplicationHost(nodeID: config.nodeID, link: link, clock: clock, randomSeed: randomSeed, settings: settings)
         let groups = NodeGroups(nodeID: config.nodeID, limits: limits, factory: logFactory)
         self.groups = groups

@@ -49,13 +49,15 @@ public struct NodeConfig: Equatable, Sendable {
         case syncfs, fdatasync
     }
 
-    /// With `--group-commit syncfs`: `async` (the default) syncs on a thread of its own while
-    /// the replication loop goes on writing and replicating (acks still wait for the sync);
-    /// `sync` makes each loop pass wait for its sync (docs/operations.md).
-    public var storageWrites: StorageWrites = .async
+    /// With `--group-commit syncfs`: `async` syncs on a thread of its own while the replication
+    /// loop goes on writing and replicating (acks still wait for the sync); `sync` makes each
+    /// loop pass wait for its sync; `adaptive` (the default) is `async` except for a pass that
+    /// finds no sync in flight and wrote a few entries of one log, which syncs them itself
+    /// (docs/operations.md, docs/performance.md §24).
+    public var storageWrites: StorageWrites = .adaptive
 
     public enum StorageWrites: String, Sendable {
-        case async, sync
+        case async, sync, adaptive
     }
 
     /// `inline` (the default): every fetch answer is encoded on the replication loop that read
@@ -223,9 +225,9 @@ public struct NodeConfig: Equatable, Sendable {
             // The background sync is one syncfs: with per-log fdatasync each pass syncs itself.
             if groupCommit == .fdatasync { config.storageWrites = .sync }
         }
-        if let storageWrites = try choice(values, "storage-writes", as: StorageWrites.self, names: "async or sync") {
+        if let storageWrites = try choice(values, "storage-writes", as: StorageWrites.self, names: "adaptive, async or sync") {
             guard storageWrites == .sync || config.groupCommit == .syncfs else {
-                throw Invalid(message: "--storage-writes async needs --group-commit syncfs (its background sync is one syncfs)")
+                throw Invalid(message: "--storage-writes \(storageWrites.rawValue) needs --group-commit syncfs (its background sync is one syncfs)")
             }
             config.storageWrites = storageWrites
         }

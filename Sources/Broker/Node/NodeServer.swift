@@ -16,7 +16,7 @@ public enum NodeServer {
                     [--zookeeper HOST:PORT[,HOST:PORT…]] [--zk-root /mom] [--users-db FILE] \\
                     [--cluster-id NAME] [--meta-replicas 1,2,3] [--secret-file FILE] [--tick-ms 100] \\
                     [--heartbeat-ticks 2] [--raft-advertise HOST:PORT] [--group-commit syncfs|fdatasync] \\
-                    [--storage-writes async|sync] [--transport-thread shared|own] \\
+                    [--storage-writes adaptive|async|sync] [--transport-thread shared|own] \\
                     [--http-thread shared|own] [--fetch-encoding offload|inline] [--quiesce on|off] \\
                     [--page-cache-tail-mb N|all]
 
@@ -27,9 +27,11 @@ public enum NodeServer {
         --group-commit syncfs (default) makes every partition log written in one pass durable
         with one syncfs of the data directory's file system; fdatasync syncs each log on its
         own. Give the data directory a file system of its own with syncfs.
-        --storage-writes async (default, with syncfs) runs that syncfs on a thread of its own
-        while replication goes on; sync makes each pass wait for it. Either way a produce is
-        acked only after a majority has its records on disk.
+        --storage-writes async runs that syncfs on a thread of its own while replication goes
+        on; sync makes each pass wait for it; adaptive (default, with syncfs) is async except
+        for a pass that finds no sync running and wrote a few entries of one log, which syncs
+        them itself (less latency at light load). Either way a produce is acked only after a
+        majority has its records on disk.
         --transport-thread shared (default) runs the node-to-node transport on the replication
         loop's thread; own gives it a thread of its own.
         --http-thread shared (default) runs the HTTP server on the replication loop's thread

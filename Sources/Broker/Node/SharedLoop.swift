@@ -43,6 +43,10 @@ final class SharedLoop: LoopWaiter, @unchecked Sendable {
     func poll(waitMillisecondsMax: UInt64) {
         if hasPending.load(ordering: .acquiring) { adoptPending() }
         guard let http else { return transport.poll(waitMillisecondsMax: waitMillisecondsMax) }
+        // Answers this thread just gave the HTTP loop (a commit's acks) go out before the
+        // transport's turn: that turn writes the commit's notices to the followers and reads
+        // whatever arrived meanwhile, which a waiting producer need not wait for.
+        if http.hasImmediateWork { http.turn() }
         transport.poll(waitMillisecondsMax: httpDue(http) ? 0 : min(waitMillisecondsMax, milliseconds(until: http.nextDeadlineNanoseconds)))
         if httpDue(http) {
             httpReadable = false
@@ -51,6 +55,8 @@ final class SharedLoop: LoopWaiter, @unchecked Sendable {
     }
 
     func wake() { transport.wake() }
+
+    func flush() { transport.flush() }
 
     func loopEnded() {
         if hasPending.load(ordering: .acquiring) { adoptPending() }

@@ -127,6 +127,9 @@ final class GatedFileSystemSync: FileSystemSync, @unchecked Sendable {
             settings.asyncStorageWrites = true
             settings.inlineSyncEntriesMax = 4
             settings.proposalTimeoutMilliseconds = 120_000
+            // Slower ticks than the suite's 10 ms: a change of leader on a loaded machine would
+            // fail a proposal and bring a new leader's own entry; this test counts syncs.
+            settings.tickMilliseconds = 50
         }
         defer { cluster.forEach { $0.host.stop() } }
         #expect(await eventually { ReplicationHostTests.leader(of: group, in: cluster) != nil })

@@ -17,7 +17,6 @@ extension ReplicationHost {
             readies.append((group, group.node.ready()))
         }
         var failed: Set<GroupID> = []
-        var syncedInline = false
         for (group, ready) in readies {
             if let background, Self.rewritesLog(ready, of: group) { background.waitForAll() }
             do { try persist(ready, in: group) } catch { failed.insert(group.id); fail(group, error) }
@@ -39,35 +38,31 @@ extension ReplicationHost {
             }
         }
         sendMessages(early)
-        if let background {
-            // Asynchronous storage writes (ReplicationHost+AsyncWrites): the sync runs on its
-            // own thread; what depends on it waits for its completion, not this pass. Term and
-            // vote are already durable (`GroupLog.save`, or deferred and made durable above),
-            // and so is an installed snapshot.
-            let written = readies.filter { !$0.1.entries.isEmpty && !failed.contains($0.0.id) }
-            if let (group, _) = inlineSyncCandidate(written) {
-                flushEarly(early)
-                do { try group.log.sync() } catch { failed.insert(group.id); fail(group, error) }
-                sendMessages(late.filter { !failed.contains($0.0) })
-                syncedInline = true
-                countSync(inline: true)
-            } else {
-                handOffSync(written: written, late: late, to: background, failed: &failed)
-                flushEarly(early)
-            }
+        // Asynchronous storage writes (ReplicationHost+AsyncWrites): the sync runs on its own
+        // thread; what depends on it waits for its completion, not this pass. Term and vote are
+        // already durable (`GroupLog.save`, or deferred and made durable above), and so is an
+        // installed snapshot, so only the logs written need it. Except for the one small write
+        // of a pass with no sync in flight (`inlineSyncCandidate`), synced below like a pass of
+        // synchronous writes.
+        let written = background == nil ? [] : readies.filter { !$0.1.entries.isEmpty && !failed.contains($0.0.id) }
+        let inline = background == nil ? nil : inlineSyncCandidate(written)
+        if let background, inline == nil {
+            handOffSync(written: written, late: late, to: background, failed: &failed)
+            flushEarly(early)
         } else {
             flushEarly(early)
             // Group commit: every dirty log of this pass is synced together, before anything
             // that depends on durability (responses, votes, applying and so acking) happens.
-            let dirty = readies.filter { $0.1.mustSync && !failed.contains($0.0.id) }.map(\.0)
+            let dirty = inline.map { [$0] } ?? readies.filter { $0.1.mustSync && !failed.contains($0.0.id) }.map(\.0)
             for (group, error) in zip(dirty, syncPool.syncAll(dirty.map(\.log))) {
                 if let error { failed.insert(group.id); fail(group, error) }
             }
             sendMessages(late.filter { !failed.contains($0.0) })
+            if inline != nil { countSync(inline: true) }
         }
         for (group, ready) in readies where !failed.contains(group.id) {
             apply(ready, in: group)
-            group.node.advance(ready, entriesDurable: background == nil || syncedInline)
+            group.node.advance(ready, entriesDurable: background == nil || inline != nil)
         }
         // Publish before anyone hears of the outcome: a client answered for an applied entry may
         // ask this node again at once, and a status still showing it unapplied made the catalog
@@ -109,10 +104,10 @@ extension ReplicationHost {
     /// and acknowledged, and this sync covers all that is not; and a small write. Under load a
     /// sync is nearly always in flight, so the loop is not stalled by syncs of its own then
     /// (docs/performance.md §24: 3 inline syncs of 1,966 for 100,000 messages 16 × 16).
-    private func inlineSyncCandidate(_ written: [(GroupReplica, Ready)]) -> (GroupReplica, Ready)? {
+    private func inlineSyncCandidate(_ written: [(GroupReplica, Ready)]) -> GroupReplica? {
         guard settings.inlineSyncEntriesMax > 0, written.count == 1, syncsInFlight.isEmpty,
               written[0].1.entries.count <= settings.inlineSyncEntriesMax, written[0].0.unsyncedTicket == 0 else { return nil }
-        return written[0]
+        return written[0].0
     }
 
     /// On a loop that drives the transport (`LoopWaiter.flush`), a leader's new entries leave

@@ -18,12 +18,14 @@ extension Message {
         // Only forwarded requests travel without a term; anything else would pass as current.
         let termless = kind == .readIndex || kind == .transferLeader
         guard termless || term != .zero else { throw RaftError.malformedMessage("\(kind) without a term") }
-        let numbers = [term.rawValue, logTerm.rawValue, index.rawValue, commit.rawValue, rejectHint.rawValue]
-            + entries.flatMap { [$0.term.rawValue, $0.index.rawValue] }
-            + [snapshot?.metadata.index.rawValue ?? 0, snapshot?.metadata.term.rawValue ?? 0]
-        guard numbers.allSatisfy({ $0 < Message.numberMax }) else {
-            throw RaftError.malformedMessage("\(kind) with a term or index beyond 2^62")
-        }
+        // Checked field by field, not through a collected array: this runs for every message
+        // received, and the array cost two allocations per append.
+        func beyond(_ number: UInt64) -> Bool { number >= Message.numberMax }
+        var tooLarge = beyond(term.rawValue) || beyond(logTerm.rawValue) || beyond(index.rawValue)
+            || beyond(commit.rawValue) || beyond(rejectHint.rawValue)
+        if let metadata = snapshot?.metadata { tooLarge = tooLarge || beyond(metadata.index.rawValue) || beyond(metadata.term.rawValue) }
+        for entry in entries where beyond(entry.term.rawValue) || beyond(entry.index.rawValue) { tooLarge = true }
+        guard !tooLarge else { throw RaftError.malformedMessage("\(kind) with a term or index beyond 2^62") }
         for (offset, entry) in entries.enumerated() where entry.index != index.advanced(by: UInt64(offset + 1)) {
             throw RaftError.malformedMessage("\(kind) entry \(entry.index) does not follow \(index)")
         }

@@ -108,4 +108,11 @@ extension RawNode {
 
     /// Leader and role only: cheap enough to poll every tick.
     public var basicStatus: SoftState { core.softState }
+
+    /// Single fields of `status`, for the per-proposal and per-pass paths: `status` copies the
+    /// leader's per-peer progress into a new dictionary on every read.
+    public var lastIndex: LogIndex { core.log.lastIndex }
+    public var term: Term { core.term }
+    public var commitIndex: LogIndex { core.log.committed }
+    public var appliedIndex: LogIndex { core.log.applied }
 }

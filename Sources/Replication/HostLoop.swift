@@ -97,8 +97,8 @@ extension ReplicationHost {
         guard let group = groups[groupID] else { return completion(.failure(.unknownGroup(groupID))) }
         guard group.isLeader else { return completion(.failure(.notLeader(leader: group.leader))) }
         touch(group)
-        let first = group.node.status.lastIndex.next
-        let term = group.node.status.hardState.term
+        let first = group.node.lastIndex.next
+        let term = group.node.term
         do {
             // One append for the whole batch: followers get it in one message, and the disk in
             // one write.
@@ -106,7 +106,7 @@ extension ReplicationHost {
         } catch {
             return completion(.failure(mapProposalError(error)))
         }
-        let last = group.node.status.lastIndex
+        let last = group.node.lastIndex
         precondition(last.rawValue == first.rawValue + UInt64(entries.count) - 1, "proposed entries are not contiguous")
         group.proposals.add(.init(first: first, last: last, term: term, deadlineNanoseconds: deadline, completion: completion))
     }

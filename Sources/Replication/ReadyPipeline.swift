@@ -85,8 +85,7 @@ extension ReplicationHost {
             settleMembershipChange(of: group, nowNanoseconds: nowNanoseconds)
             // Waiters read applied state next (long-polls, leader reads): wake them only once
             // the commit is applied here too, or they would find nothing new and give up.
-            let status = group.node.status
-            group.commitWaiters.update(commit: min(status.hardState.commit, status.applied), nowNanoseconds: nowNanoseconds)
+            group.commitWaiters.update(commit: min(group.node.commitIndex, group.node.appliedIndex), nowNanoseconds: nowNanoseconds)
             expireConfirmations(of: group, nowNanoseconds: nowNanoseconds)
         }
         // Advancing a Ready can make the next one ready at once (a lone voter's durable append

@@ -119,6 +119,40 @@ import Testing
         }
     }
 
+    /// Applying reads data records without copying them (`decodeForApply`); it must accept and
+    /// reject exactly the bytes `decode` does, or replicas could disagree on a corrupt log.
+    @Test func decodeForApplyAgreesWithDecode() {
+        func applied(_ record: PartitionRecord) -> AppliedRecord {
+            if case .data(let data) = record { return .data(producer: data.producer) }
+            return .control(record)
+        }
+        for record in Self.samples {
+            let bytes = record.encoded()
+            #expect(bytes.withUnsafeBytes { try? PartitionRecord.decodeForApply(raw: $0) } == applied(record))
+        }
+        let badName: [UInt8] = [1, 1, 0, 0, 0, 1, 2, 0xC3, 0x28, 0]  // a header name that is not UTF-8
+        #expect(throws: DecodeError.self) { try badName.withUnsafeBytes { try PartitionRecord.decodeForApply(raw: $0) } }
+        #expect(throws: DecodeError.self) { try PartitionRecord.decode(badName) }
+        for seed in TestSeed.seeds(count: 4, base: 23) {
+            var random = SeededRandom(seed: seed)
+            for _ in 0..<2000 {
+                var bytes = Self.samples[Int(random.uniform(below: 3))].encoded()
+                for _ in 0...random.uniform(below: 3) {
+                    let at = Int(random.uniform(below: UInt64(bytes.count)))
+                    switch random.uniform(below: 3) {
+                    case 0: bytes[at] = UInt8(truncatingIfNeeded: random.next())
+                    case 1: bytes.remove(at: at)
+                    default: bytes.insert(UInt8(truncatingIfNeeded: random.next()), at: at)
+                    }
+                    if bytes.isEmpty { bytes = [1] }
+                }
+                let full = try? PartitionRecord.decode(bytes)
+                let forApply = bytes.withUnsafeBytes { try? PartitionRecord.decodeForApply(raw: $0) }
+                #expect(full.map(applied) == forApply, "MOM_SEED=\(seed) bytes \(bytes)")
+            }
+        }
+    }
+
     @Test func fetchSkipsControlRecordsAndAdvancesPastThem() throws {
         let entries: [(offset: Offset, bytes: [UInt8])] = [
             (Offset(0), PartitionRecord.noop.encoded()),

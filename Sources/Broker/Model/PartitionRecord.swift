@@ -28,6 +28,18 @@ enum PartitionRecord: Hashable, Sendable {
     }
 }
 
+/// A committed partition record as applying it needs it: a data record's key, value and
+/// headers play no part in the state machines, so they are checked but not copied.
+enum AppliedRecord: Equatable, Sendable {
+    case data(producer: ProducerStamp?)
+    case control(PartitionRecord)
+
+    var isControl: Bool {
+        if case .data = self { return false }
+        return true
+    }
+}
+
 /// Who wrote a data record, for idempotent retries: a producer's request has one `sequence`,
 /// and each of its records carries its position in that request.
 struct ProducerStamp: Hashable, Sendable {

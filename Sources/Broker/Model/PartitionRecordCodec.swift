@@ -38,7 +38,9 @@ extension PartitionRecord {
 
     /// The entry bytes for this record.
     func encoded() -> [UInt8] {
-        var writer = BinaryWriter(capacity: 64)
+        var bound = 2
+        if case .data(let record) = self { bound += record.encodedSizeBound }
+        var writer = BinaryWriter(capacity: max(64, bound))
         encode(into: &writer)
         return writer.bytes
     }
@@ -88,6 +90,19 @@ extension PartitionRecord {
         let record = try decodeBody(kind, from: &reader, limits: limits)
         guard reader.isAtEnd else { throw DecodeError.invalid("\(reader.remaining) trailing bytes after record") }
         return record
+    }
+
+    /// A committed entry as the partition's state machines apply it: `decode`'s checks, but a
+    /// data record comes back as its producer stamp alone (see `DataRecord.decodeStamp`).
+    static func decodeForApply(raw: UnsafeRawBufferPointer, limits: Limits = .standard) throws -> AppliedRecord {
+        guard raw.count >= 2, raw[1] == Kind.data.rawValue, raw[0] == formatVersion else {
+            return .control(try decode(raw: raw, limits: limits))
+        }
+        var reader = BinaryReader(raw)
+        try reader.skip(2)
+        let stamp = try DataRecord.decodeStamp(from: &reader, limits: limits)
+        guard reader.isAtEnd else { throw DecodeError.invalid("\(reader.remaining) trailing bytes after record") }
+        return .data(producer: stamp)
     }
 
     private static func decodeBody(_ kind: Kind, from reader: inout BinaryReader, limits: Limits) throws -> PartitionRecord {
@@ -151,17 +166,45 @@ extension DataRecord {
     }
 
     static func decode(from reader: inout BinaryReader, limits: Limits) throws -> DataRecord {
+        var key: [UInt8]?
+        var value: [UInt8] = []
+        var headers: [Header] = []
+        let (timestamp, producer) = try read(
+            from: &reader, limits: limits,
+            key: { key = Array($0) }, value: { value = Array($0) },
+            headerCount: { headers.reserveCapacity($0) },
+            header: { name, headerValue in
+                headers.append(Header(String(decoding: name, as: UTF8.self), Array(headerValue)))
+            })
+        return DataRecord(timestampMilliseconds: timestamp, key: key, value: value, headers: headers, producer: producer)
+    }
+
+    /// Checks a data record's body exactly as `decode` does and returns only its producer
+    /// stamp, without copying its key, value or headers: applying a committed record needs
+    /// nothing else, and the copy was a 1 KiB allocation per message on every replica.
+    static func decodeStamp(from reader: inout BinaryReader, limits: Limits) throws -> ProducerStamp? {
+        try read(from: &reader, limits: limits, key: { _ in }, value: { _ in }, headerCount: { _ in }, header: { _, _ in }).producer
+    }
+
+    /// The one reader of the data layout. Key, value and header fields reach the closures as
+    /// views into the reader's bytes, valid only during the call; header names are checked to
+    /// be UTF-8 here, so both decoders reject the same bytes.
+    private static func read(
+        from reader: inout BinaryReader, limits: Limits,
+        key onKey: (UnsafeRawBufferPointer) -> Void, value onValue: (UnsafeRawBufferPointer) -> Void,
+        headerCount onHeaderCount: (Int) -> Void, header onHeader: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> Void
+    ) throws -> (timestamp: UInt64, producer: ProducerStamp?) {
         let timestamp = try reader.readVarint()
         let flags = try reader.readByte()
         guard flags & ~(keyFlag | producerFlag) == 0 else { throw DecodeError.invalid("data record flags \(flags)") }
-        let key = flags & keyFlag != 0 ? Array(try reader.readLengthPrefixed(limit: limits.recordKeyBytesMax)) : nil
-        let value = Array(try reader.readLengthPrefixed(limit: limits.recordValueBytesMax))
+        if flags & keyFlag != 0 { onKey(try reader.readLengthPrefixed(limit: limits.recordKeyBytesMax)) }
+        onValue(try reader.readLengthPrefixed(limit: limits.recordValueBytesMax))
         let headerCount = try reader.readCount(limit: limits.recordHeadersMax)
-        var headers: [Header] = []
-        headers.reserveCapacity(headerCount)
+        onHeaderCount(headerCount)
         for _ in 0..<headerCount {
-            let name = try reader.readUTF8(limit: limits.recordHeaderNameBytesMax)
-            headers.append(Header(name, Array(try reader.readLengthPrefixed(limit: limits.recordValueBytesMax))))
+            let name = try reader.readLengthPrefixed(limit: limits.recordHeaderNameBytesMax)
+            guard isValidUTF8(name) else { throw DecodeError.invalid("string is not valid UTF-8") }
+            onHeader(name, try reader.readLengthPrefixed(limit: limits.recordValueBytesMax))
         }
         var producer: ProducerStamp?
         if flags & producerFlag != 0 {
@@ -171,7 +214,28 @@ extension DataRecord {
             guard index <= UInt64(UInt32.max) else { throw DecodeError.invalid("index in batch \(index)") }
             producer = ProducerStamp(producerID: id, sequence: sequence, indexInBatch: UInt32(index))
         }
-        return DataRecord(timestampMilliseconds: timestamp, key: key, value: value, headers: headers, producer: producer)
+        return (timestamp, producer)
+    }
+
+    private static func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        var iterator = bytes.makeIterator()
+        var decoder = UTF8()
+        // Bounded: each step consumes at least one byte of a finite buffer.
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue: continue
+            case .emptyInput: return true
+            case .error: return false
+            }
+        }
+    }
+
+    /// An upper bound of `encode`'s output, so an entry is allocated once at its final size.
+    var encodedSizeBound: Int {
+        var bound = 10 + 1 + 10 + value.count + 10 + 3 * 10
+        if let key { bound += 10 + key.count }
+        for header in headers { bound += 20 + header.name.utf8.count + header.value.count }
+        return bound
     }
 }
 

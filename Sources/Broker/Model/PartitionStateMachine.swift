@@ -23,18 +23,29 @@ struct PartitionStateMachine: Equatable, Sendable {
     }
 
     /// Applies the committed entry at `offset` (entries in log order, each once) and returns
-    /// the decoded record with the queue's verdict, so the proposer can answer its client.
-    /// A committed entry that does not decode means a corrupt log: the caller stops the group.
+    /// what it was with the queue's verdict, so the proposer can answer its client. A data
+    /// record's payload is checked, not copied (`AppliedRecord`). A committed entry that does
+    /// not decode means a corrupt log: the caller stops the group.
     mutating func apply(entry bytes: [UInt8], at offset: Offset, limits: Limits = .standard) throws
-        -> (record: PartitionRecord, queueResult: QueueApplyResult)
+        -> (record: AppliedRecord, queueResult: QueueApplyResult)
     {
-        let record = try PartitionRecord.decode(bytes, limits: limits)
-        return (record, apply(record, at: offset))
+        let record = try bytes.withUnsafeBytes { try PartitionRecord.decodeForApply(raw: $0, limits: limits) }
+        switch record {
+        case .data(let producer): return (record, applyData(producer: producer, at: offset))
+        case .control(let control): return (record, apply(control, at: offset))
+        }
     }
 
     mutating func apply(_ record: PartitionRecord, at offset: Offset) -> QueueApplyResult {
+        if case .data(let data) = record { return applyData(producer: data.producer, at: offset) }
         dedup.apply(record, at: offset)
         cursors.apply(record, at: offset)
         return queue?.apply(record, at: offset) ?? .none
+    }
+
+    /// A data record: only its producer stamp and its offset count here.
+    private mutating func applyData(producer: ProducerStamp?, at offset: Offset) -> QueueApplyResult {
+        if let producer { dedup.apply(producer, at: offset) }
+        return queue?.applyData(at: offset) ?? .none
     }
 }

@@ -81,6 +81,11 @@ struct ProducerDedup: Equatable, Sendable {
     /// Applies the record at `offset`; records without a producer stamp and control records are ignored.
     mutating func apply(_ record: PartitionRecord, at offset: Offset) {
         guard case .data(let data) = record, let stamp = data.producer else { return }
+        apply(stamp, at: offset)
+    }
+
+    /// Applies a data record's producer stamp, the record being at `offset`.
+    mutating func apply(_ stamp: ProducerStamp, at offset: Offset) {
         if producers[stamp.producerID] == nil {
             evictIfFull()
             producers[stamp.producerID] = ProducerState(lastSequence: stamp.sequence, lastOffset: offset, batches: [])

@@ -178,8 +178,7 @@ struct QueuePartitionState: Equatable, Sendable {
 
     /// Applies the record at `offset`. Records arrive in log order, each exactly once.
     mutating func apply(_ record: PartitionRecord, at offset: Offset) -> QueueApplyResult {
-        precondition(offset >= nextOffset, "queue records applied out of order: \(offset) < \(nextOffset)")
-        nextOffset = offset.next
+        advance(to: offset)
         switch record {
         case .data:
             appendUndelivered(offset.rawValue)
@@ -195,6 +194,18 @@ struct QueuePartitionState: Equatable, Sendable {
         case .noop, .subscriptionCommit, .subscriptionDelete:
             return .none
         }
+    }
+
+    /// A data record at `offset` (in log order, once): one more message to deliver.
+    mutating func applyData(at offset: Offset) -> QueueApplyResult {
+        advance(to: offset)
+        appendUndelivered(offset.rawValue)
+        return .none
+    }
+
+    private mutating func advance(to offset: Offset) {
+        precondition(offset >= nextOffset, "queue records applied out of order: \(offset) < \(nextOffset)")
+        nextOffset = offset.next
     }
 
     private mutating func appendUndelivered(_ offset: UInt64) {

@@ -43,6 +43,25 @@ import Testing
         }
     }
 
+    /// The hardware path runs three chains over blocks of 3 × 256 and 3 × 2,048 bytes and
+    /// joins them with shift tables: every length around those steps, at every alignment,
+    /// must match the byte-at-a-time table.
+    @Test func hardwareChainsMatchTheTableAcrossBlockSizes() throws {
+        try #require(CRC32C.usesHardware, "this machine has SSE4.2; the hardware path must be tested")
+        var random = SeededRandom(seed: 11)
+        let data = (0..<20_000).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+        let lengths = [767, 768, 769, 775, 776, 1_535, 1_536, 6_143, 6_144, 6_145, 6_912, 12_288, 13_056, 19_990]
+        data.withUnsafeBytes { raw in
+            for length in lengths {
+                for start in 0..<9 {
+                    let slice = UnsafeRawBufferPointer(rebasing: raw[start..<(start + length)])
+                    let expected = CRC32C.software(slice, continuing: 0x1234_5678)
+                    #expect(CRC32C.hardware(0x1234_5678, slice.baseAddress!, length) == expected, "\(length) bytes at +\(start)")
+                }
+            }
+        }
+    }
+
     @Test func detectsSingleBitFlip() {
         var data = Array("the quick brown fox".utf8)
         let before = CRC32C.checksum(data)

@@ -144,6 +144,8 @@ private struct StreamingProduceBody {
         try scanner.enter(UInt8(ascii: "["))
         guard try !scanner.closesEmpty(UInt8(ascii: "]")) else { throw Fallback() }
         var records: [Pending] = []
+        // Room for a typical batch at once instead of five doublings on the way to 16.
+        records.reserveCapacity(min(16, limits.batchRecordsMax))
         repeat {
             guard records.count < limits.batchRecordsMax else { throw Fallback() }
             records.append(try readRecord())

@@ -21,6 +21,14 @@ struct ProduceRequest {
         return (producerID, sequence)
     }
 
+    /// The items grouped by partition, in partition order. A request for one partition (the
+    /// common case) is passed on as it is, without building the groups.
+    static func byPartition(_ items: [Item]) -> [(partition: Int, items: [Item])] {
+        guard let first = items.first?.partition else { return [] }
+        if items.allSatisfy({ $0.partition == first }) { return [(first, items)] }
+        return Dictionary(grouping: items, by: \.partition).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
+
     /// The same request with every record sent to `partition` (the per-partition route).
     func forcing(partition: Int) -> ProduceRequest {
         ProduceRequest(

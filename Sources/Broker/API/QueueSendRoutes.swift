@@ -24,7 +24,7 @@ extension BrokerAPI {
                 request.body, form: .queueSend, partitions: queue.partitions.count, roundRobinStart: roundRobinStart, limits: limits)
                 ?? Self.parseQueueSendTree(request, partitions: queue.partitions.count, roundRobinStart: roundRobinStart, limits: limits)
             let collector = OffsetCollector(positions: parsed.items.map(\.position), responder: responder)
-            for (partition, items) in Dictionary(grouping: parsed.items, by: \.partition).sorted(by: { $0.key < $1.key }) {
+            for (partition, items) in ProduceRequest.byPartition(parsed.items) {
                 append(items, to: queue, partition: partition, producer: parsed.producer, headers: Self.forwardedHeaders(request)) { result in
                     collector.deliver(result.map { offsets in zip(items, offsets).map { ($0.position, partition, $1) } }.mapError { $0 })
                 }

@@ -35,7 +35,7 @@ extension BrokerAPI {
             var parsed = try ProduceRequest.parse(request, partitions: topic.partitions.count, roundRobinStart: nextRoundRobin(), limits: limits)
             if let onlyPartition { parsed = parsed.forcing(partition: onlyPartition) }
             let collector = OffsetCollector(positions: parsed.items.map(\.position), responder: responder)
-            for (partition, items) in Dictionary(grouping: parsed.items, by: \.partition).sorted(by: { $0.key < $1.key }) {
+            for (partition, items) in ProduceRequest.byPartition(parsed.items) {
                 produce(items, to: topic, partition: partition, producer: parsed.producer, original: request, collector: collector)
             }
         } catch {
@@ -190,14 +190,17 @@ final class OffsetCollector: @unchecked Sendable {
     private var offsets: [(partition: Int, offset: Offset)?]
     /// Where each record's answer goes: records carry their position in the original request
     /// (a forwarded share keeps the positions of the request it came from).
-    private let slotOfPosition: [Int: Int]
+    private let slotOfPosition: [Int: Int]?
     private var remaining: Int
     private var failed = false
     private let responder: HTTPResponder
 
     init(positions: [Int], responder: HTTPResponder) {
         self.offsets = Array(repeating: nil, count: positions.count)
-        self.slotOfPosition = Dictionary(positions.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        // Positions are usually 0..<count in order (a request answered here): then a position
+        // is its own slot, and the map is not built per request.
+        let isIdentity = positions.indices.allSatisfy { positions[$0] == $0 }
+        self.slotOfPosition = isIdentity ? nil : Dictionary(positions.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         self.remaining = positions.count
         self.responder = responder
     }
@@ -211,7 +214,7 @@ final class OffsetCollector: @unchecked Sendable {
                 return HTTPResponse(error: error)
             case .success(let items):
                 for item in items {
-                    guard let slot = slotOfPosition[item.position], offsets[slot] == nil else { continue }
+                    guard let slot = slot(of: item.position), offsets[slot] == nil else { continue }
                     offsets[slot] = (item.partition, item.offset)
                     remaining -= 1
                 }
@@ -219,6 +222,11 @@ final class OffsetCollector: @unchecked Sendable {
             }
         }
         if let response { responder.send(response) }
+    }
+
+    private func slot(of position: Int) -> Int? {
+        if let slotOfPosition { return slotOfPosition[position] }
+        return offsets.indices.contains(position) ? position : nil
     }
 
     private func render() -> HTTPResponse {

@@ -53,25 +53,37 @@ extension RecordBatchFormat {
 
     /// Appends one framed record: a length and CRC placeholder, the body, then the patch.
     public static func append(_ record: Record, to writer: inout BinaryWriter) {
+        append(
+            partition: record.partition, position: record.position, offset: record.offset,
+            timestampMilliseconds: record.timestampMilliseconds, key: record.key, value: record.value,
+            headers: record.headers, to: &writer)
+    }
+
+    /// The same framing for a value held as any bytes (a slice of a request's body, say),
+    /// without copying it into a `Record` first.
+    public static func append<Value: Collection<UInt8>>(
+        partition: UInt64? = nil, position: UInt64? = nil, offset: UInt64? = nil, timestampMilliseconds: UInt64? = nil,
+        key: [UInt8]?, value: Value, headers: [(name: String, value: [UInt8])], to writer: inout BinaryWriter
+    ) {
         let frameStart = writer.count
         writer.write(fixed: UInt32(0))
         writer.write(fixed: UInt32(0))
         let bodyStart = writer.count
         var attributes: UInt8 = 0
-        if record.key != nil { attributes |= Attribute.key }
-        if record.partition != nil { attributes |= Attribute.partition }
-        if record.position != nil { attributes |= Attribute.position }
-        if record.offset != nil { attributes |= Attribute.offset }
-        if record.timestampMilliseconds != nil { attributes |= Attribute.timestamp }
+        if key != nil { attributes |= Attribute.key }
+        if partition != nil { attributes |= Attribute.partition }
+        if position != nil { attributes |= Attribute.position }
+        if offset != nil { attributes |= Attribute.offset }
+        if timestampMilliseconds != nil { attributes |= Attribute.timestamp }
         writer.write(attributes)
-        if let partition = record.partition { writer.write(varint: partition) }
-        if let position = record.position { writer.write(varint: position) }
-        if let offset = record.offset { writer.write(varint: offset) }
-        if let timestamp = record.timestampMilliseconds { writer.write(varint: timestamp) }
-        if let key = record.key { writer.write(lengthPrefixed: key) }
-        writer.write(lengthPrefixed: record.value)
-        writer.write(varint: UInt64(record.headers.count))
-        for header in record.headers {
+        if let partition { writer.write(varint: partition) }
+        if let position { writer.write(varint: position) }
+        if let offset { writer.write(varint: offset) }
+        if let timestampMilliseconds { writer.write(varint: timestampMilliseconds) }
+        if let key { writer.write(lengthPrefixed: key) }
+        writer.write(lengthPrefixed: value)
+        writer.write(varint: UInt64(headers.count))
+        for header in headers {
             writer.write(string: header.name)
             writer.write(lengthPrefixed: header.value)
         }

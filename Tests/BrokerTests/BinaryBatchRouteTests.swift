@@ -85,8 +85,8 @@ import Testing
     /// leader's answer lands in the right slots of the original request.
     @Test func forwardedShareRoundTripsThroughTheBinaryParser() throws {
         let items = [
-            ProduceRequest.Item(position: 4, partition: 2, key: [1, 2], value: Array("four".utf8), headers: [Header("a", Array("b".utf8))]),
-            ProduceRequest.Item(position: 7, partition: 2, key: nil, value: (0...255).map { UInt8($0) }, headers: []),
+            ProduceRequest.Item(position: 4, partition: 2, key: [1, 2], value: Array("four".utf8)[...], headers: [Header("a", Array("b".utf8))]),
+            ProduceRequest.Item(position: 7, partition: 2, key: nil, value: (0...255).map { UInt8($0) }[...], headers: []),
         ]
         let request = ProduceRequest.partitionRequest(items, topic: "t", partition: 2, producer: (5, 6), headers: HTTPHeaders())
         #expect(request.headers["Content-Type"] == RecordBatchFormat.mediaType)

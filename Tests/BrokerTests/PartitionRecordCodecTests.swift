@@ -119,6 +119,18 @@ import Testing
         }
     }
 
+    /// The leader writes an entry straight from a slice of the request body: the same bytes as
+    /// encoding the record.
+    @Test func entryFromASliceEncodesLikeTheRecord() {
+        for case .data(let record) in Self.samples {
+            let padded = [7, 7] + record.value + [7]
+            let entry = DataRecord.entry(
+                timestampMilliseconds: record.timestampMilliseconds, key: record.key, value: padded[2..<(2 + record.value.count)],
+                headers: record.headers, producer: record.producer)
+            #expect(entry == PartitionRecord.data(record).encoded())
+        }
+    }
+
     /// Applying reads data records without copying them (`decodeForApply`); it must accept and
     /// reject exactly the bytes `decode` does, or replicas could disagree on a corrupt log.
     @Test func decodeForApplyAgreesWithDecode() {

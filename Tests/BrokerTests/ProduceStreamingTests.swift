@@ -118,7 +118,7 @@ import Testing
     @Test func keepsTheRecordsAndRoutingOfTheTree() throws {
         let body = Array(#"{"records":[{"key":"k","value":"a"},{"value":"b","partition":2},{"value":"c"}]}"#.utf8)
         let request = try #require(ProduceRequest.parseStreaming(body, partitions: 4, roundRobinStart: 3, limits: Self.limits))
-        #expect(request.items.map(\.value) == [Array("a".utf8), Array("b".utf8), Array("c".utf8)])
+        #expect(request.items.map { Array($0.value) } == [Array("a".utf8), Array("b".utf8), Array("c".utf8)])
         #expect(request.items.map(\.partition) == [Int(KeyHash.fnv1a(Array("k".utf8)) % 4), 2, 3], "keyless records go to the request's sticky partition")
         #expect(request.items.map(\.position) == [0, 1, 2])
     }

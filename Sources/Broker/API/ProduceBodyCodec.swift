@@ -111,7 +111,7 @@ public enum ProduceBodyCodec {
 
     private static func makeBody(_ parsed: ProduceRequest) -> Body {
         let records = parsed.items.map { item in
-            Record(position: item.position, partition: item.partition, key: item.key, value: item.value,
+            Record(position: item.position, partition: item.partition, key: item.key, value: Array(item.value),
                    headers: item.headers.map { HeaderField(name: $0.name, value: $0.value) })
         }
         return Body(records: records, producerID: parsed.producerID, sequence: parsed.sequence)
@@ -123,7 +123,7 @@ public enum ProduceBodyCodec {
         _ records: [Record], partition: Int, producer: (id: UInt64, sequence: UInt64)?
     ) -> [UInt8] {
         let items = records.map { record in
-            ProduceRequest.Item(position: record.position, partition: partition, key: record.key, value: record.value,
+            ProduceRequest.Item(position: record.position, partition: partition, key: record.key, value: record.value[...],
                                 headers: record.headers.map { Header($0.name, $0.value) })
         }
         return ProduceRequest.partitionRequest(items, topic: "fuzz", partition: partition, producer: producer, headers: HTTPHeaders()).body

@@ -77,7 +77,7 @@ extension ProduceRequest {
             }
             let partition = resolvePartition(explicit: explicit, key: record.key, stickySeed: stickySeed, partitions: partitions)
             items.append(Item(
-                position: originalPosition, partition: partition, key: record.key, value: record.value,
+                position: originalPosition, partition: partition, key: record.key, value: record.value[...],
                 headers: record.headers.map { Header($0.name, $0.value) }))
         }
         return ProduceRequest(items: items, producerID: batch.producer?.id, sequence: batch.producer?.sequence)

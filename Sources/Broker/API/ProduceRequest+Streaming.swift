@@ -2,7 +2,8 @@ import HTTPServer
 import MOMCore
 
 /// The JSON produce body read in one pass over its bytes: no `JSONValue` tree, no `String` per
-/// member; a record costs its value (and key) bytes copied once out of the body.
+/// member; a record's plain-text value is a slice of the body (no copy), an escaped or base64
+/// one and the key are decoded into arrays of their own.
 ///
 /// Why a second decoder: the tree was 7-14 % of the HTTP loop's CPU on the produce path
 /// (docs/performance.md). Why it cannot change an answer: it takes only bodies it reads to
@@ -28,7 +29,7 @@ extension ProduceRequest {
         guard !body.isEmpty, body.count <= limits.requestBodyBytesMax else { return nil }
         return body.withUnsafeBufferPointer { buffer in
             var reader = StreamingProduceBody(
-                scanner: JSONScanner(buffer, depthMax: RequestJSON.depthMax), form: form, limits: limits, partitions: partitions)
+                scanner: JSONScanner(buffer, depthMax: RequestJSON.depthMax), body: body, form: form, limits: limits, partitions: partitions)
             return try? reader.read().request(partitions: partitions, roundRobinStart: roundRobinStart)
         }
     }
@@ -41,7 +42,7 @@ extension PublishRequest {
         guard !body.isEmpty, body.count <= limits.requestBodyBytesMax else { return nil }
         return body.withUnsafeBufferPointer { buffer in
             var reader = StreamingProduceBody(
-                scanner: JSONScanner(buffer, depthMax: RequestJSON.depthMax), form: .publish, limits: limits, partitions: 1)
+                scanner: JSONScanner(buffer, depthMax: RequestJSON.depthMax), body: body, form: .publish, limits: limits, partitions: 1)
             return try? reader.read().publishRequest(limits: limits)
         }
     }
@@ -88,7 +89,7 @@ private struct StreamingProduceBody {
     /// which may come after `records`).
     struct Pending {
         let key: [UInt8]?
-        let value: [UInt8]
+        let value: ArraySlice<UInt8>
         let headers: [Header]
         let explicitPartition: Int?
         let originalPosition: Int?
@@ -96,6 +97,8 @@ private struct StreamingProduceBody {
     }
 
     var scanner: JSONScanner
+    /// The array `scanner` reads (same indices), for values taken as slices of it.
+    let body: [UInt8]
     let form: ProduceRequest.StreamingForm
     let limits: Limits
     let partitions: Int
@@ -180,7 +183,13 @@ private struct StreamingProduceBody {
         }
         // Text wins over base64 when both are there, as in `RequestJSON.bytes`.
         let keyBytes = try bytes(text: key, base64: keyBase64)
-        guard let valueBytes = try bytes(text: value, base64: valueBase64) else { throw Fallback() }
+        let valueBytes: ArraySlice<UInt8>
+        if let value, !value.escaped {
+            valueBytes = body[value.start..<value.end]
+        } else {
+            guard let decoded = try bytes(text: value, base64: valueBase64) else { throw Fallback() }
+            valueBytes = decoded[...]
+        }
         guard (keyBytes?.count ?? 0) <= limits.recordKeyBytesMax, valueBytes.count <= limits.recordValueBytesMax else { throw Fallback() }
         return Pending(
             key: keyBytes, value: valueBytes, headers: headers,

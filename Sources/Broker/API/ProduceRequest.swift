@@ -7,7 +7,8 @@ struct ProduceRequest {
         let position: Int
         let partition: Int
         let key: [UInt8]?
-        let value: [UInt8]
+        /// Often a slice of the request's body: the JSON reader does not copy plain values.
+        let value: ArraySlice<UInt8>
         let headers: [Header]
     }
 
@@ -66,7 +67,7 @@ struct ProduceRequest {
             let originalPosition = try RequestJSON.integer(record, "position", range: 0...Int64(limits.batchRecordsMax)).map { Int($0) }
             let explicit = try RequestJSON.integer(record, "partition", range: 0...Int64(partitions - 1)).map { Int($0) }
             let partition = resolvePartition(explicit: explicit, key: key, stickySeed: stickySeed, partitions: partitions)
-            items.append(Item(position: originalPosition ?? position, partition: partition, key: key, value: value, headers: headers))
+            items.append(Item(position: originalPosition ?? position, partition: partition, key: key, value: value[...], headers: headers))
         }
         return ProduceRequest(items: items, producerID: producerID, sequence: sequence)
     }
@@ -117,9 +118,9 @@ extension ProduceRequest {
         var writer = BinaryWriter(capacity: 32 + items.reduce(0) { $0 + $1.value.count + ($1.key?.count ?? 0) + 24 })
         RecordBatchFormat.beginProduce(&writer, producer: producer, count: items.count)
         for item in items {
-            let record = RecordBatchFormat.Record(
-                position: UInt64(item.position), key: item.key, value: item.value, headers: item.headers.map { ($0.name, $0.value) })
-            RecordBatchFormat.append(record, to: &writer)
+            RecordBatchFormat.append(
+                position: UInt64(item.position), key: item.key, value: item.value, headers: item.headers.map { ($0.name, $0.value) },
+                to: &writer)
         }
         var forwardedHeaders = HTTPHeaders()
         for name in ["Authorization", Forwarder.hopsHeader] {

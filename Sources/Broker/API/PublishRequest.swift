@@ -7,7 +7,7 @@ struct PublishRequest {
         let position: Int
         let routingKey: String
         let key: [UInt8]?
-        let value: [UInt8]
+        let value: ArraySlice<UInt8>
         let headers: [Header]
     }
 
@@ -41,7 +41,7 @@ struct PublishRequest {
             guard (key?.count ?? 0) <= limits.recordKeyBytesMax else { throw .contentTooLarge("message \(position): key over \(limits.recordKeyBytesMax) bytes") }
             guard value.count <= limits.recordValueBytesMax else { throw .contentTooLarge("message \(position): value over \(limits.recordValueBytesMax) bytes") }
             let headers = try RequestJSON.headers(message, limits: limits)
-            messages.append(Message(position: position, routingKey: routingKey, key: key, value: value, headers: headers))
+            messages.append(Message(position: position, routingKey: routingKey, key: key, value: value[...], headers: headers))
         }
         let producer = producerID.map { (id: $0, sequence: sequence!) }
         return PublishRequest(messages: messages, producer: producer)

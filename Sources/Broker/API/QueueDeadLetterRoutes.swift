@@ -20,7 +20,7 @@ extension BrokerAPI {
             guard case .success(let messages) = result, !messages.isEmpty else { return }
             let items = messages.enumerated().map { position, message in
                 ProduceRequest.Item(
-                    position: position, partition: partition, key: message.record.key, value: message.record.value,
+                    position: position, partition: partition, key: message.record.key, value: message.record.value[...],
                     headers: self.deadLetterHeaders(message, queue: queue.name, partition: partition))
             }
             var headers = HTTPHeaders()

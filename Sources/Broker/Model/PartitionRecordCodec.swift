@@ -149,8 +149,28 @@ extension DataRecord {
     private static let producerFlag: UInt8 = 2
 
     func encode(into writer: inout BinaryWriter) {
+        Self.encodeBody(
+            timestampMilliseconds: timestampMilliseconds, key: key, value: value, headers: headers, producer: producer, into: &writer)
+    }
+
+    /// The entry bytes of a data record (version and kind included) whose value is any bytes,
+    /// a slice of a request's body for instance: written once, into an array of its final size.
+    static func entry<Value: Collection<UInt8>>(
+        timestampMilliseconds: UInt64, key: [UInt8]?, value: Value, headers: [Header], producer: ProducerStamp?
+    ) -> [UInt8] {
+        var writer = BinaryWriter(capacity: 2 + sizeBound(key: key, valueCount: value.count, headers: headers))
+        writer.write(PartitionRecord.formatVersion)
+        writer.write(PartitionRecord.Kind.data.rawValue)
+        encodeBody(timestampMilliseconds: timestampMilliseconds, key: key, value: value, headers: headers, producer: producer, into: &writer)
+        return writer.bytes
+    }
+
+    private static func encodeBody<Value: Collection<UInt8>>(
+        timestampMilliseconds: UInt64, key: [UInt8]?, value: Value, headers: [Header], producer: ProducerStamp?,
+        into writer: inout BinaryWriter
+    ) {
         writer.write(varint: timestampMilliseconds)
-        writer.write((key == nil ? 0 : Self.keyFlag) | (producer == nil ? 0 : Self.producerFlag))
+        writer.write((key == nil ? 0 : keyFlag) | (producer == nil ? 0 : producerFlag))
         if let key { writer.write(lengthPrefixed: key) }
         writer.write(lengthPrefixed: value)
         writer.write(varint: UInt64(headers.count))
@@ -231,8 +251,11 @@ extension DataRecord {
     }
 
     /// An upper bound of `encode`'s output, so an entry is allocated once at its final size.
-    var encodedSizeBound: Int {
-        var bound = 10 + 1 + 10 + value.count + 10 + 3 * 10
+    var encodedSizeBound: Int { Self.sizeBound(key: key, valueCount: value.count, headers: headers) }
+
+    /// Varints take at most 10 bytes each.
+    private static func sizeBound(key: [UInt8]?, valueCount: Int, headers: [Header]) -> Int {
+        var bound = 10 + 1 + 10 + valueCount + 10 + 3 * 10
         if let key { bound += 10 + key.count }
         for header in headers { bound += 20 + header.name.utf8.count + header.value.count }
         return bound

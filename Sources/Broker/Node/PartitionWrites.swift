@@ -78,8 +78,7 @@ extension BrokerNode {
         let timestamp = UInt64(max(0, clock.wallMilliseconds()))
         let entries = items.map { item -> [UInt8] in
             let stamp = producer.map { ProducerStamp(producerID: $0.id, sequence: $0.sequence, indexInBatch: UInt32(item.position)) }
-            let record = DataRecord(timestampMilliseconds: timestamp, key: item.key, value: item.value, headers: item.headers, producer: stamp)
-            return PartitionRecord.data(record).encoded()
+            return DataRecord.entry(timestampMilliseconds: timestamp, key: item.key, value: item.value, headers: item.headers, producer: stamp)
         }
         let inflightKey = key
         host.propose(group, entries: entries) { [self] result in

@@ -9,16 +9,24 @@
 // bytes, i.e. multiplies c by x^(8n) modulo the polynomial. For the two fixed block sizes
 // the shift is four lookups in tables built once at load.
 #include "crc32c.h"
+#include <pthread.h>
 #include <string.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <cpuid.h>
 #include <nmmintrin.h>
 
+static void build_shift_tables(void);
+static pthread_once_t shift_tables_once = PTHREAD_ONCE_INIT;
+
+// Callers check this before the first mom_crc32c_hardware (the header's contract), so the
+// shift tables are built here, once, whichever thread asks first.
 int mom_crc32c_hardware_available(void) {
     unsigned int eax, ebx, ecx, edx;
     if (!__get_cpuid(1, &eax, &ebx, &ecx, &edx)) return 0;
-    return (ecx & bit_SSE4_2) != 0;
+    if ((ecx & bit_SSE4_2) == 0) return 0;
+    pthread_once(&shift_tables_once, build_shift_tables);
+    return 1;
 }
 
 // Reflected Castagnoli polynomial.
@@ -64,7 +72,7 @@ static void build_shift_table(uint32_t table[4][256], size_t bytes) {
     }
 }
 
-__attribute__((constructor)) static void build_shift_tables(void) {
+static void build_shift_tables(void) {
     build_shift_table(shift_long, LONG);
     build_shift_table(shift_short, SHORT);
 }

@@ -131,6 +131,28 @@ import Testing
         }
     }
 
+    /// Header names are checked with `UTF8`'s decoder; it must agree with the round trip the
+    /// decoder used before (`String(decoding:)` repairs what is invalid, so a repaired string
+    /// differs from its bytes) on the sequences UTF-8 forbids and on random bytes.
+    @Test func headerNameCheckAgreesWithTheStringRoundTrip() {
+        func roundTrips(_ bytes: [UInt8]) -> Bool { String(decoding: bytes, as: UTF8.self).utf8.elementsEqual(bytes) }
+        var cases: [[UInt8]] = [
+            [], Array("content-type".utf8), Array("é漢字🎉".utf8), [0], [0x7F],
+            [0xC0, 0x80], [0xC1, 0xBF], [0xE0, 0x80, 0x80], [0xF0, 0x80, 0x80, 0x80],  // overlong
+            [0xED, 0xA0, 0x80], [0xED, 0xBF, 0xBF],  // surrogates
+            [0xF4, 0x90, 0x80, 0x80], [0xF5, 0x80, 0x80, 0x80], [0xFF],  // beyond U+10FFFF
+            [0xC3], [0xE2, 0x82], [0xF0, 0x9F, 0x8E], [0x80], [0xC3, 0x28], [0x61, 0xE2, 0x82, 0x61],  // truncated, stray
+            [0xEF, 0xBF, 0xBD], [0xF4, 0x8F, 0xBF, 0xBF],  // U+FFFD itself, U+10FFFF
+        ]
+        var random = SeededRandom(seed: 31)
+        for _ in 0..<3000 {
+            cases.append((0..<Int(random.uniform(below: 6))).map { _ in UInt8(truncatingIfNeeded: random.next() | 0x80) })
+        }
+        for bytes in cases {
+            #expect(bytes.withUnsafeBytes { DataRecord.isValidUTF8($0) } == roundTrips(bytes), "\(bytes)")
+        }
+    }
+
     /// Applying reads data records without copying them (`decodeForApply`); it must accept and
     /// reject exactly the bytes `decode` does, or replicas could disagree on a corrupt log.
     @Test func decodeForApplyAgreesWithDecode() {

@@ -70,8 +70,9 @@ extension BrokerAPI {
         _ items: [ProduceRequest.Item], placement: PartitionPlacement, partition: Int, producer: (id: UInt64, sequence: UInt64)?,
         collector: OffsetCollector
     ) {
+        let positions = items.map(\.position)  // not the items: their values may pin the request body
         node.appendLocally(items, group: placement.group, producer: producer) { result in
-            collector.deliver(result.map { offsets in zip(items, offsets).map { ($0.position, partition, $1) } })
+            collector.deliver(result.map { offsets in zip(positions, offsets).map { ($0, partition, $1) } })
         }
     }
 

@@ -237,7 +237,7 @@ extension DataRecord {
         return (timestamp, producer)
     }
 
-    private static func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    static func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
         var iterator = bytes.makeIterator()
         var decoder = UTF8()
         // Bounded: each step consumes at least one byte of a finite buffer.

@@ -81,11 +81,15 @@ extension BrokerNode {
             return DataRecord.entry(timestampMilliseconds: timestamp, key: item.key, value: item.value, headers: item.headers, producer: stamp)
         }
         let inflightKey = key
+        // Counted now: the completion must not hold the items, whose values may be slices
+        // that keep the whole request body alive until the commit.
+        let recordCount = items.count
+        let recordBytes = items.reduce(0) { $0 + ($1.key?.count ?? 0) + $1.value.count }
         host.propose(group, entries: entries) { [self] result in
             if let inflightKey { inflightProducers.remove(inflightKey) }
             switch result {
             case .success(let range):
-                metrics.recordProduced(records: items.count, bytes: items.reduce(0) { $0 + ($1.key?.count ?? 0) + $1.value.count })
+                metrics.recordProduced(records: recordCount, bytes: recordBytes)
                 completion(.success((range.lowerBound.rawValue...range.upperBound.rawValue).map { GroupLogMapping.offset(of: LogIndex($0)) }))
             case .failure(let error):
                 completion(.failure(error.httpError))

@@ -3,7 +3,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/// 1 when the CPU has SSE4.2 (the crc32 instruction), else 0.
+/// 1 when the CPU has SSE4.2 (the crc32 instruction), else 0. Call it (once is enough, from
+/// any thread) before the first `mom_crc32c_hardware`: it also builds that function's tables.
 int mom_crc32c_hardware_available(void);
 
 /// Extends `crc` (pre- and post-inverted by the caller's convention: pass 0 to start)

@@ -1,3 +1,4 @@
+import HTTPServer
 import MOMCore
 
 /// The byte layout of a partition record (the opaque data of one Raft entry):
@@ -38,9 +39,12 @@ extension PartitionRecord {
 
     /// The entry bytes for this record.
     func encoded() -> [UInt8] {
-        var bound = 2
-        if case .data(let record) = self { bound += record.encodedSizeBound }
-        var writer = BinaryWriter(capacity: max(64, bound))
+        if case .data(let record) = self {
+            return DataRecord.entry(
+                timestampMilliseconds: record.timestampMilliseconds, key: record.key, value: record.value,
+                headers: record.headers, producer: record.producer)
+        }
+        var writer = BinaryWriter(capacity: 64)
         encode(into: &writer)
         return writer.bytes
     }
@@ -223,7 +227,9 @@ extension DataRecord {
         onHeaderCount(headerCount)
         for _ in 0..<headerCount {
             let name = try reader.readLengthPrefixed(limit: limits.recordHeaderNameBytesMax)
-            guard isValidUTF8(name) else { throw DecodeError.invalid("string is not valid UTF-8") }
+            guard name.withMemoryRebound(to: UInt8.self, { UTF8Validation.isValid(buffer: $0) }) else {
+                throw DecodeError.invalid("string is not valid UTF-8")
+            }
             onHeader(name, try reader.readLengthPrefixed(limit: limits.recordValueBytesMax))
         }
         var producer: ProducerStamp?
@@ -237,23 +243,8 @@ extension DataRecord {
         return (timestamp, producer)
     }
 
-    static func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        var iterator = bytes.makeIterator()
-        var decoder = UTF8()
-        // Bounded: each step consumes at least one byte of a finite buffer.
-        while true {
-            switch decoder.decode(&iterator) {
-            case .scalarValue: continue
-            case .emptyInput: return true
-            case .error: return false
-            }
-        }
-    }
-
-    /// An upper bound of `encode`'s output, so an entry is allocated once at its final size.
-    var encodedSizeBound: Int { Self.sizeBound(key: key, valueCount: value.count, headers: headers) }
-
-    /// Varints take at most 10 bytes each.
+    /// An upper bound of `encodeBody`'s output, so an entry is allocated once at its final
+    /// size. Varints take at most 10 bytes each.
     private static func sizeBound(key: [UInt8]?, valueCount: Int, headers: [Header]) -> Int {
         var bound = 10 + 1 + 10 + valueCount + 10 + 3 * 10
         if let key { bound += 10 + key.count }

@@ -24,10 +24,10 @@ public final class SegmentLog {
         /// (0: never). Appends then overwrite blocks that already exist in a file whose size
         /// does not change, so an fdatasync writes the data alone, without the file's metadata:
         /// on this project's ext4 disk that is 83 µs against 145 µs per sync
-        /// (docs/performance.md §16). The first sync after a fill writes the zeros too, and
-        /// commits the new blocks to the journal: a 4 MiB fill made that one sync 5-25 ms on
-        /// this disk and stalled every commit behind it, a 1 MiB fill keeps it near 1 ms for
-        /// the same mean (docs/performance.md §26).
+        /// (docs/performance.md §16). The first sync after a fill writes the zeros too, and the
+        /// metadata of their newly allocated blocks: a 4 MiB fill made that one sync 2.5-25 ms
+        /// on this disk and stalled every commit behind it; a 1 MiB fill keeps it near 1-2 ms
+        /// for the same mean sync time (docs/performance.md §26).
         public var prefillBytesMax: UInt64
         /// How much durable data behind the active segment's durable end stays in the page
         /// cache, at least (nil, the default: all of it, until the kernel reclaims it). Older

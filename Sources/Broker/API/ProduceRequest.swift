@@ -140,14 +140,12 @@ extension ProduceRequest {
             if let retry = response.headers["Retry-After"] { headers.set(name: "Retry-After", value: retry) }
             return .failure(HTTPError(response.status, code: code, message: message, headers: headers))
         }
-        guard let list = (try? JSONValue(parsing: response.body))?["offsets"]?.arrayValue, list.count == items.count else {
+        guard let offsets = scannedOffsets(response.body) ?? parsedOffsets(response.body), offsets.count == items.count else {
             return .failure(HTTPError.serviceUnavailable("the partition leader's answer was malformed; retry", code: "forward_failed"))
         }
         var result: [(position: Int, partition: Int, offset: Offset)] = []
-        for (item, entry) in zip(items, list) {
-            guard let offset = entry["offset"]?.uint64Value else {
-                return .failure(HTTPError.serviceUnavailable("the partition leader's answer was malformed; retry", code: "forward_failed"))
-            }
+        result.reserveCapacity(items.count)
+        for (item, offset) in zip(items, offsets) {
             result.append((item.position, partition, Offset(offset)))
         }
         return .success(result)

@@ -7,21 +7,9 @@ import Testing
 /// the tree parser (`parsedOffsets`), the oracle: whenever the scan answers, it must give the
 /// tree's offsets; it may only pass a body on to the tree.
 @Suite struct ProduceLeaderAnswerTests {
-    /// The answer as the leader writes it (`OffsetCollector`'s rendering).
+    /// The answer as the leader writes it.
     static func rendered(_ offsets: [UInt64], partition: Int = 0) -> [UInt8] {
-        var writer = JSONWriter()
-        writer.beginObject()
-        writer.key("offsets")
-        writer.beginArray()
-        for offset in offsets {
-            writer.beginObject()
-            writer.field("partition", partition)
-            writer.field("offset", offset)
-            writer.endObject()
-        }
-        writer.endArray()
-        writer.endObject()
-        return writer.bytes
+        OffsetCollector.answer(offsets.map { (partition, Offset($0)) })
     }
 
     @Test(arguments: [[], [0], [7, 8, 9], Array(1_000_000..<1_000_016), [UInt64(Int64.max)]] as [[UInt64]])

@@ -66,6 +66,17 @@ public struct HTTPHeaders: Sendable, Sequence {
     /// Whether a field named `name` is present.
     public func contains(_ name: String) -> Bool { firstIndex(named: name) != nil }
 
+    /// Calls `body` with each field's name and value bytes, in order, without making strings.
+    public func forEachField(_ body: (_ name: UnsafeBufferPointer<UInt8>, _ value: UnsafeBufferPointer<UInt8>) throws -> Void) rethrows {
+        try bytes.withUnsafeBufferPointer { all in
+            for field in fields {
+                try body(
+                    UnsafeBufferPointer(rebasing: all[Int(field.nameStart)..<Int(field.nameEnd)]),
+                    UnsafeBufferPointer(rebasing: all[Int(field.nameEnd)..<Int(field.valueEnd)]))
+            }
+        }
+    }
+
     /// Iterates the fields in order as `(name, value)` strings.
     public func makeIterator() -> AnyIterator<(name: String, value: String)> {
         var index = 0

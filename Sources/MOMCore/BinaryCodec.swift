@@ -49,7 +49,11 @@ public struct BinaryWriter: Sendable {
         bytes.append(contentsOf: data)
     }
 
-    public mutating func write(string: String) { write(lengthPrefixed: Array(string.utf8)) }
+    /// A varint length, then the string's UTF-8, copied straight from its storage.
+    public mutating func write(string: String) {
+        var string = string
+        string.withUTF8 { write(lengthPrefixed: $0) }
+    }
 
     public mutating func write<Bytes: Sequence>(raw data: Bytes) where Bytes.Element == UInt8 {
         bytes.append(contentsOf: data)

@@ -353,6 +353,21 @@ final class ParkedResponders: @unchecked Sendable {
         #expect(answerID == 9 && answer.status.code == 429 && answer.headers["Retry-After"] == "1" && answer.body == response.body)
     }
 
+    /// The HTTP parser keeps obs-text bytes (not UTF-8) in a field value: the relay carries
+    /// such a field as the `String` accessors read it, and the leader's decoder takes it.
+    @Test func aFieldThatIsNotUTF8CrossesAsItsStringReadsIt() throws {
+        let raw = Array("POST /v1/topics/t/records HTTP/1.1\r\nHost: x\r\nX-Odd: a".utf8) + [0xFF, 0xC3] + Array("b\r\nContent-Length: 0\r\n\r\n".utf8)
+        var parser = HTTPRequestParser()
+        guard case .request(let request, _) = raw.withUnsafeBufferPointer({ parser.parse($0) }) else {
+            Issue.record("the parser should take the request")
+            return
+        }
+        let (_, decoded) = try RelayCodec.decodeRequest(RelayCodec.encode(request: request, callID: 3), limits: .standard)
+        #expect(decoded.headers["X-Odd"] == request.headers["X-Odd"])
+        #expect(decoded.headers["X-Odd"] == "a\u{FFFD}\u{FFFD}b")
+        #expect(decoded.headers.map { "\($0.name)=\($0.value)" } == request.headers.map { "\($0.name)=\($0.value)" })
+    }
+
     @Test func truncatedOrCorruptPayloadsThrow() {
         let request = RelayCodec.encode(request: NodeRelayTests.produce(), callID: 5)
         for length in 0..<request.count {

@@ -7,13 +7,21 @@ import SystemIO
 final class PeerDirectory: @unchecked Sendable {
     private let lock = ConditionMutex()
     private var nodes: [NodeID: NodeRegistration] = [:]
+    /// `nodes`' HTTP addresses, parsed once per update: a forward asks for one per request.
+    private var httpAddresses: [NodeID: SocketAddress] = [:]
 
-    func update(_ live: [NodeID: NodeRegistration]) { lock.withLock { nodes = live } }
+    func update(_ live: [NodeID: NodeRegistration]) {
+        let parsed = live.compactMapValues { SocketAddress(parsing: $0.http) }
+        lock.withLock {
+            nodes = live
+            httpAddresses = parsed
+        }
+    }
 
     var live: [NodeID: NodeRegistration] { lock.withLock { nodes } }
 
     func httpAddress(of node: NodeID) -> SocketAddress? {
-        lock.withLock { nodes[node].flatMap { SocketAddress(parsing: $0.http) } }
+        lock.withLock { httpAddresses[node] }
     }
 
     func raftAddresses() -> [NodeID: SocketAddress] {

@@ -77,9 +77,11 @@ enum RelayCodec {
 
     private static func write(_ headers: HTTPHeaders, to writer: inout BinaryWriter) {
         writer.write(varint: UInt64(headers.count))
-        for field in headers {
-            writer.write(string: field.name)
-            writer.write(string: field.value)
+        // The raw bytes, without making strings: `readString` decodes them as the `String`
+        // accessors would (invalid UTF-8 repaired), so the far side reads the same fields.
+        headers.forEachField { name, value in
+            writer.write(lengthPrefixed: name)
+            writer.write(lengthPrefixed: value)
         }
     }
 

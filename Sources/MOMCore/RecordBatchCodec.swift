@@ -97,10 +97,27 @@ extension RecordBatchFormat {
 
     /// Decodes a whole body; anything malformed throws `Error` with a reason fit for a 400.
     public static func decode(_ bytes: [UInt8], limits: DecodeLimits) throws(Error) -> Batch {
+        var unused: [Range<Int>]?
+        return try decode(bytes, limits: limits, valueRanges: &unused)
+    }
+
+    /// As `decode`, with the same checks, but each record's `value` is left empty and its place
+    /// in `bytes` is returned instead (`valueRanges[i]` for record i): a caller that keeps
+    /// `bytes` slices the values rather than copying them (a leader reading a forwarded share).
+    public static func decodeLeavingValues(_ bytes: [UInt8], limits: DecodeLimits) throws(Error) -> (batch: Batch, valueRanges: [Range<Int>]) {
+        var ranges: [Range<Int>]? = []
+        let batch = try decode(bytes, limits: limits, valueRanges: &ranges)
+        return (batch, ranges ?? [])
+    }
+
+    /// Values are copied into the records when `valueRanges` is nil, and only located otherwise.
+    private static func decode(_ bytes: [UInt8], limits: DecodeLimits, valueRanges: inout [Range<Int>]?) throws(Error) -> Batch {
         do {
             return try bytes.withUnsafeBytes { raw in
                 var reader = BinaryReader(raw)
-                return try decodeBatch(&reader, limits: limits)
+                var locator = valueRanges.map { _ in ValueLocator(base: raw.baseAddress) }
+                defer { valueRanges = locator?.ranges }
+                return try decodeBatch(&reader, limits: limits, locator: &locator)
             }
         } catch let error as Error {
             throw error
@@ -109,7 +126,18 @@ extension RecordBatchFormat {
         }
     }
 
-    private static func decodeBatch(_ reader: inout BinaryReader, limits: DecodeLimits) throws -> Batch {
+    /// Where the values sit in the body being decoded, when they are not copied.
+    private struct ValueLocator {
+        let base: UnsafeRawPointer?
+        var ranges: [Range<Int>] = []
+
+        mutating func note(_ value: UnsafeRawBufferPointer) {
+            let start = value.isEmpty || base == nil ? 0 : base!.distance(to: value.baseAddress!)
+            ranges.append(start..<(start + value.count))
+        }
+    }
+
+    private static func decodeBatch(_ reader: inout BinaryReader, limits: DecodeLimits, locator: inout ValueLocator?) throws -> Batch {
         guard reader.remaining >= 7, Array(try reader.readRaw(count: 4)) == magic else {
             throw Error("not a \(mediaType) body: it must start with \"MOMB\"")
         }
@@ -129,14 +157,15 @@ extension RecordBatchFormat {
         guard count <= UInt64(limits.recordsMax) else { throw Error("at most \(limits.recordsMax) records per batch, got \(count)") }
         // Each record takes at least 8 framing bytes: a count beyond that is a lie, not a reason to reserve memory.
         batch.records.reserveCapacity(min(Int(count), reader.remaining / 8))
+        locator?.ranges.reserveCapacity(batch.records.capacity)
         for index in 0..<Int(count) {
-            batch.records.append(try decodeFramedRecord(&reader, index: index, limits: limits))
+            batch.records.append(try decodeFramedRecord(&reader, index: index, limits: limits, locator: &locator))
         }
         guard reader.isAtEnd else { throw Error("\(reader.remaining) bytes after the last record") }
         return batch
     }
 
-    private static func decodeFramedRecord(_ reader: inout BinaryReader, index: Int, limits: DecodeLimits) throws -> Record {
+    private static func decodeFramedRecord(_ reader: inout BinaryReader, index: Int, limits: DecodeLimits, locator: inout ValueLocator?) throws -> Record {
         guard reader.remaining >= 8 else { throw Error("record \(index) is truncated") }
         let length = Int(try reader.read(fixed: UInt32.self))
         let expected = try reader.read(fixed: UInt32.self)
@@ -144,12 +173,12 @@ extension RecordBatchFormat {
         let body = try reader.readRaw(count: length)
         guard CRC32C.checksum(body) == expected else { throw Error("record \(index) fails its CRC32C check") }
         var bodyReader = BinaryReader(body)
-        let record = try decodeBody(&bodyReader, index: index, limits: limits)
+        let record = try decodeBody(&bodyReader, index: index, limits: limits, locator: &locator)
         guard bodyReader.isAtEnd else { throw Error("record \(index) has \(bodyReader.remaining) bytes after its headers") }
         return record
     }
 
-    private static func decodeBody(_ reader: inout BinaryReader, index: Int, limits: DecodeLimits) throws -> Record {
+    private static func decodeBody(_ reader: inout BinaryReader, index: Int, limits: DecodeLimits, locator: inout ValueLocator?) throws -> Record {
         let attributes = try reader.readByte()
         guard attributes & ~Attribute.known == 0 else { throw Error("record \(index) has unknown attribute bits \(attributes)") }
         var record = Record(value: [])
@@ -160,7 +189,8 @@ extension RecordBatchFormat {
         if attributes & Attribute.key != 0 {
             record.key = Array(try lengthPrefixed(&reader, limit: limits.keyBytesMax, what: "record \(index): key"))
         }
-        record.value = Array(try lengthPrefixed(&reader, limit: limits.valueBytesMax, what: "record \(index): value"))
+        let value = try lengthPrefixed(&reader, limit: limits.valueBytesMax, what: "record \(index): value")
+        if locator != nil { locator!.note(value) } else { record.value = Array(value) }
         let headerCount = try reader.readVarint()
         guard headerCount <= UInt64(limits.headersMax) else { throw Error("record \(index): at most \(limits.headersMax) headers") }
         for _ in 0..<Int(headerCount) {

@@ -82,6 +82,42 @@ import Testing
 
     /// Random corruption never traps: every mutated body decodes or throws the typed error.
     /// `MOM_SEED=<n>` replays one seed.
+    /// `decodeLeavingValues` is `decode` with each value located instead of copied: the same
+    /// records once the values are filled in from their ranges, and the same errors.
+    static func agree(_ bytes: [UInt8], _ context: Comment) {
+        let copied = Result { () throws(RecordBatchFormat.Error) in try RecordBatchFormat.decode(bytes, limits: Self.limits) }
+        let located = Result { () throws(RecordBatchFormat.Error) in try RecordBatchFormat.decodeLeavingValues(bytes, limits: Self.limits) }
+        switch (copied, located) {
+        case (.success(let batch), .success(let (sparse, ranges))):
+            #expect(ranges.count == sparse.records.count, context)
+            #expect(sparse.records.allSatisfy { $0.value.isEmpty }, context)
+            var filled = sparse
+            for index in filled.records.indices where index < ranges.count { filled.records[index].value = Array(bytes[ranges[index]]) }
+            #expect(filled == batch, context)
+        case (.failure(let first), .failure(let second)):
+            #expect(first.description == second.description, context)
+        default:
+            Issue.record("decode and decodeLeavingValues disagree: \(copied) against \(located); \(context)")
+        }
+    }
+
+    @Test func valuesLocatedInPlaceAgreeWithCopiedValues() {
+        Self.agree(RecordBatchFormat.encode(Self.sampleProduce()), "the sample produce")
+        Self.agree(RecordBatchFormat.encode(.init(kind: .produce, records: [])), "no records")
+        Self.agree(RecordBatchFormat.encode(.init(kind: .produce, records: (0..<40).map { .init(position: UInt64($0), value: Array(repeating: UInt8($0), count: $0)) })), "40 records")
+        let seeds: [UInt64] = ProcessInfo.processInfo.environment["MOM_SEED"].flatMap(UInt64.init).map { [$0] } ?? Array(1...300)
+        let original = RecordBatchFormat.encode(Self.sampleProduce())
+        for seed in seeds {
+            var random = SeededRandom(seed: seed)
+            var bytes = original
+            for _ in 0..<(1 + random.uniform(below: 4)) {
+                let position = Int(random.uniform(below: UInt64(bytes.count)))
+                bytes[position] = UInt8(truncatingIfNeeded: random.next())
+            }
+            Self.agree(bytes, "MOM_SEED=\(seed)")
+        }
+    }
+
     @Test func randomCorruptionThrowsButNeverTraps() {
         let seeds: [UInt64] = ProcessInfo.processInfo.environment["MOM_SEED"].flatMap(UInt64.init).map { [$0] } ?? Array(1...300)
         let original = RecordBatchFormat.encode(Self.sampleProduce())

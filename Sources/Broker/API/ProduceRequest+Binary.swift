@@ -47,9 +47,11 @@ extension ProduceRequest {
 
     /// Parses a binary produce batch; malformed input is a 400 that says what is wrong.
     static func parse(binary body: [UInt8], partitions: Int, roundRobinStart: Int, limits: Limits) throws(HTTPError) -> ProduceRequest {
+        // The values stay where they are in the body: each item's value is a slice of it.
         let batch: RecordBatchFormat.Batch
+        let valueRanges: [Range<Int>]
         do {
-            batch = try RecordBatchFormat.decode(body, limits: RecordBatchFormat.DecodeLimits(limits))
+            (batch, valueRanges) = try RecordBatchFormat.decodeLeavingValues(body, limits: RecordBatchFormat.DecodeLimits(limits))
         } catch {
             throw .badRequest(error.description)
         }
@@ -77,7 +79,7 @@ extension ProduceRequest {
             }
             let partition = resolvePartition(explicit: explicit, key: record.key, stickySeed: stickySeed, partitions: partitions)
             items.append(Item(
-                position: originalPosition, partition: partition, key: record.key, value: record.value[...],
+                position: originalPosition, partition: partition, key: record.key, value: body[valueRanges[position]],
                 headers: record.headers.map { Header($0.name, $0.value) }))
         }
         return ProduceRequest(items: items, producerID: batch.producer?.id, sequence: batch.producer?.sequence)

@@ -105,20 +105,12 @@ import Testing
         Self.agree(RecordBatchFormat.encode(Self.sampleProduce()), "the sample produce")
         Self.agree(RecordBatchFormat.encode(.init(kind: .produce, records: [])), "no records")
         Self.agree(RecordBatchFormat.encode(.init(kind: .produce, records: (0..<40).map { .init(position: UInt64($0), value: Array(repeating: UInt8($0), count: $0)) })), "40 records")
-        let seeds: [UInt64] = ProcessInfo.processInfo.environment["MOM_SEED"].flatMap(UInt64.init).map { [$0] } ?? Array(1...300)
-        let original = RecordBatchFormat.encode(Self.sampleProduce())
-        for seed in seeds {
-            var random = SeededRandom(seed: seed)
-            var bytes = original
-            for _ in 0..<(1 + random.uniform(below: 4)) {
-                let position = Int(random.uniform(below: UInt64(bytes.count)))
-                bytes[position] = UInt8(truncatingIfNeeded: random.next())
-            }
-            Self.agree(bytes, "MOM_SEED=\(seed)")
-        }
+        Self.forEachCorruptedSample { seed, bytes in Self.agree(bytes, "MOM_SEED=\(seed)") }
     }
 
-    @Test func randomCorruptionThrowsButNeverTraps() {
+    /// The encoded sample produce with 1-4 random byte changes, cuts or insertions, per seed
+    /// (`MOM_SEED` replays one).
+    static func forEachCorruptedSample(_ body: (UInt64, [UInt8]) -> Void) {
         let seeds: [UInt64] = ProcessInfo.processInfo.environment["MOM_SEED"].flatMap(UInt64.init).map { [$0] } ?? Array(1...300)
         let original = RecordBatchFormat.encode(Self.sampleProduce())
         for seed in seeds {
@@ -133,7 +125,13 @@ import Testing
                 }
                 if bytes.isEmpty { break }
             }
-            do {
+            body(seed, bytes)
+        }
+    }
+
+    @Test func randomCorruptionThrowsButNeverTraps() {
+        Self.forEachCorruptedSample { seed, bytes in
+            do throws(RecordBatchFormat.Error) {
                 _ = try RecordBatchFormat.decode(bytes, limits: Self.limits)
             } catch {
                 #expect(!error.description.isEmpty, "MOM_SEED=\(seed)")

@@ -190,7 +190,7 @@ extension RecordBatchFormat {
             record.key = Array(try lengthPrefixed(&reader, limit: limits.keyBytesMax, what: "record \(index): key"))
         }
         let value = try lengthPrefixed(&reader, limit: limits.valueBytesMax, what: "record \(index): value")
-        if locator != nil { locator!.note(value) } else { record.value = Array(value) }
+        if locator == nil { record.value = Array(value) } else { locator?.note(value) }
         let headerCount = try reader.readVarint()
         guard headerCount <= UInt64(limits.headersMax) else { throw Error("record \(index): at most \(limits.headersMax) headers") }
         for _ in 0..<Int(headerCount) {

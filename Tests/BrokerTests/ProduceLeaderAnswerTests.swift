@@ -9,7 +9,7 @@ import Testing
 @Suite struct ProduceLeaderAnswerTests {
     /// The answer as the leader writes it.
     static func rendered(_ offsets: [UInt64], partition: Int = 0) -> [UInt8] {
-        OffsetCollector.answer(offsets.map { (partition, Offset($0)) })
+        OffsetCollector.answer(offsets.map { (partition: partition, offset: Offset($0)) })
     }
 
     @Test(arguments: [[], [0], [7, 8, 9], Array(1_000_000..<1_000_016), [UInt64(Int64.max)]] as [[UInt64]])

@@ -4,7 +4,7 @@ import HTTPServer
 /// "offset":O},…]}`. A relaying node reads one per forwarded request; through the `JSONValue`
 /// tree that was a quarter of its allocations (an array of members and a string per key, for
 /// every record). The scan reads the shape the leader writes without a tree and leaves
-/// anything else to the tree parser, so both always agree (`ProduceRequestLeaderAnswerTests`).
+/// anything else to the tree parser, so both always agree (`ProduceLeaderAnswerTests`).
 extension ProduceRequest {
     /// The offsets in order, read by the tree parser; nil when the answer is malformed.
     static func parsedOffsets(_ body: [UInt8]) -> [UInt64]? {
@@ -18,10 +18,10 @@ extension ProduceRequest {
         return offsets
     }
 
-    /// The offsets in order, read without a tree; nil for anything but an object whose members
-    /// are distinct, whose `offsets` is an array of objects with distinct members and an
-    /// `offset` that is a non-negative integer literal, and nothing after it. Nil means "ask
-    /// the tree parser", never "malformed".
+    /// The offsets in order, read without a tree; nil for anything but an object with one
+    /// `offsets` member, an array of objects each with one `offset` that is a non-negative
+    /// integer literal, and nothing after it (other members are skipped, as the tree ignores
+    /// them). Nil means "ask the tree parser", never "malformed".
     static func scannedOffsets(_ body: [UInt8]) -> [UInt64]? {
         body.withUnsafeBufferPointer { buffer in
             var scanner = JSONScanner(buffer, depthMax: JSONLimits().depthMax)

@@ -231,17 +231,17 @@ final class OffsetCollector: @unchecked Sendable {
     }
 
     private func render() -> HTTPResponse {
-        .json(bytes: Self.answer(offsets.compactMap { $0 }))
+        .json(bytes: Self.answer(offsets))
     }
 
     /// `{"offsets":[{"partition":P,"offset":O},…]}`, the produce answer (also what a relaying
-    /// node reads back from the leader, `ProduceRequest.scannedOffsets`).
-    static func answer(_ offsets: [(partition: Int, offset: Offset)]) -> [UInt8] {
+    /// node reads back from the leader, `ProduceRequest.scannedOffsets`); nil slots are left out.
+    static func answer(_ offsets: [(partition: Int, offset: Offset)?]) -> [UInt8] {
         var writer = JSONWriter(reservingCapacity: 16 + offsets.count * 32)
         writer.beginObject()
         writer.key("offsets")
         writer.beginArray()
-        for (partition, offset) in offsets {
+        for case let (partition, offset)? in offsets {
             writer.beginObject()
             writer.field("partition", partition)
             writer.field("offset", offset.rawValue)

@@ -17,10 +17,16 @@ public struct HTTPResponse: Sendable {
 
     /// A JSON response from already-serialized bytes (see `JSONWriter`).
     public static func json(_ status: HTTPStatus = .ok, bytes: [UInt8]) -> HTTPResponse {
+        HTTPResponse(status: status, headers: jsonHeaders, body: bytes)
+    }
+
+    /// Built once and shared (copy-on-write): every produce answer and relay answer is JSON,
+    /// and building the field list allocated twice per response.
+    private static let jsonHeaders: HTTPHeaders = {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/json")
-        return HTTPResponse(status: status, headers: headers, body: bytes)
-    }
+        return headers
+    }()
 
     /// A JSON response from a `JSONValue`.
     public static func json(_ status: HTTPStatus = .ok, _ value: JSONValue) -> HTTPResponse {

@@ -97,27 +97,24 @@ extension RecordBatchFormat {
 
     /// Decodes a whole body; anything malformed throws `Error` with a reason fit for a 400.
     public static func decode(_ bytes: [UInt8], limits: DecodeLimits) throws(Error) -> Batch {
-        var unused: [Range<Int>]?
-        return try decode(bytes, limits: limits, valueRanges: &unused)
+        try decode(bytes, limits: limits, locatesValues: false).batch
     }
 
     /// As `decode`, with the same checks, but each record's `value` is left empty and its place
     /// in `bytes` is returned instead (`valueRanges[i]` for record i): a caller that keeps
     /// `bytes` slices the values rather than copying them (a leader reading a forwarded share).
     public static func decodeLeavingValues(_ bytes: [UInt8], limits: DecodeLimits) throws(Error) -> (batch: Batch, valueRanges: [Range<Int>]) {
-        var ranges: [Range<Int>]? = []
-        let batch = try decode(bytes, limits: limits, valueRanges: &ranges)
-        return (batch, ranges ?? [])
+        try decode(bytes, limits: limits, locatesValues: true)
     }
 
-    /// Values are copied into the records when `valueRanges` is nil, and only located otherwise.
-    private static func decode(_ bytes: [UInt8], limits: DecodeLimits, valueRanges: inout [Range<Int>]?) throws(Error) -> Batch {
+    /// Values are copied into the records, or only located (`valueRanges`) with `locatesValues`.
+    private static func decode(_ bytes: [UInt8], limits: DecodeLimits, locatesValues: Bool) throws(Error) -> (batch: Batch, valueRanges: [Range<Int>]) {
         do {
             return try bytes.withUnsafeBytes { raw in
                 var reader = BinaryReader(raw)
-                var locator = valueRanges.map { _ in ValueLocator(base: raw.baseAddress) }
-                defer { valueRanges = locator?.ranges }
-                return try decodeBatch(&reader, limits: limits, locator: &locator)
+                var locator = locatesValues ? ValueLocator(base: raw.baseAddress) : nil
+                let batch = try decodeBatch(&reader, limits: limits, locator: &locator)
+                return (batch, locator?.ranges ?? [])
             }
         } catch let error as Error {
             throw error
